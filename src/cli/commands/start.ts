@@ -1,0 +1,33 @@
+import { Command } from "commander";
+import { startServer } from "../../server.ts";
+import type { CliIo, ExitStatus } from "../io.ts";
+import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
+
+export function startCommand(io: CliIo, _status: ExitStatus): Command {
+  return withSettingsOptions(
+    new Command("start")
+      .description("Run the server: apply migrations, then serve every tenant over HTTP")
+      .option("--demo", "create the demo tenants (national, university, pro) if they do not exist"),
+  ).action(async (_options: unknown, command: Command) => {
+    const settings = settingsFrom(command, io);
+    const server = await startServer(settings, { demo: command.opts<{ demo?: boolean }>().demo === true });
+    io.stdout.write(`Tessera listening on ${server.baseUrl}\n`);
+    for (const tenant of server.tenantUrls) io.stdout.write(`  ${tenant.url}  ${tenant.displayName}\n`);
+    if (server.devMode) {
+      io.stdout.write("Development mode: every page says so; messages sent are listed at <tenant URL>dev/outbox\n");
+    }
+
+    let closing = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (closing) return;
+      closing = true;
+      server.app.log.info({ signal }, "shutting down");
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

@@ -1,0 +1,40 @@
+import type { IdentityDeps } from "../identity/deps.ts";
+import { checkMasterKey } from "../server.ts";
+import { systemClock } from "../shared/clock.ts";
+import type { Settings } from "../shared/config/settings.ts";
+import { loadMasterKey } from "../shared/crypto/master-key.ts";
+import { createSecrets } from "../shared/crypto/secrets.ts";
+import { TesseraError } from "../shared/errors.ts";
+import { openStore, type Store } from "../store/db.ts";
+
+/**
+ * Opens the store for a one-off command and closes it afterwards. Commands other than `start`
+ * and `migrate` never change the schema: on an older schema they stop and say so.
+ */
+export async function withStore<T>(settings: Settings, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(settings.databaseUrl, { poolSize: 2 });
+  try {
+    const pending = await store.pendingMigrations();
+    if (pending.length > 0) {
+      throw new TesseraError(
+        "store.not_migrated",
+        `the database schema is not up to date (pending: ${pending.join(", ")}); run \`tessera migrate\` first`,
+      );
+    }
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The store with the identity services' dependencies (the master key loaded and checked against
+ * the database), for commands that read or write secrets: clients, keys.
+ */
+export async function withServices<T>(settings: Settings, work: (store: Store, deps: IdentityDeps) => Promise<T>): Promise<T> {
+  return withStore(settings, async (store) => {
+    const masterKey = loadMasterKey(settings.masterKey, settings.dataDir);
+    await checkMasterKey(store, masterKey);
+    return work(store, { repos: store.repos, clock: systemClock, secrets: createSecrets(masterKey.key) });
+  });
+}

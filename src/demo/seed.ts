@@ -1,0 +1,41 @@
+import { createAccount, findAccountByIdentifier } from "../identity/accounts.ts";
+import type { IdentityDeps } from "../identity/deps.ts";
+import { hashSecret } from "../identity/password/hashing.ts";
+import { setPassword } from "../identity/password/service.ts";
+import { TesseraError } from "../shared/errors.ts";
+import { demoTenants } from "../tenants/demo.ts";
+import { ensureTenants, findTenant } from "../tenants/service.ts";
+import type { Store } from "../store/db.ts";
+import { demoIdentities } from "./identities.ts";
+
+/**
+ * `tessera start --demo`: the demo tenants and identities, created if missing. Safe when several
+ * nodes start at once: whoever comes second finds everything in place.
+ */
+export async function seedDemo(store: Store, deps: IdentityDeps): Promise<void> {
+  const by = { actor: "system:demo" };
+  await ensureTenants(store, deps.clock, demoTenants, by);
+  for (const demo of demoIdentities) {
+    const tenant = (await findTenant(store.repos, demo.tenant))!;
+    if (await findAccountByIdentifier(deps, tenant, demo.account.identifier, demo.account.kind ?? "identity")) continue;
+    await store
+      .transaction(async (repos) => {
+        const tx = { ...deps, repos };
+        const account = await createAccount(tx, tenant, demo.account, by);
+        if (demo.legacyPassword) {
+          await repos.accounts.setPassword({
+            account_id: account.id,
+            hash: await hashSecret(demo.password, tenant.policy.password.hashing),
+            set_at: deps.clock.now(),
+            must_change: 0,
+          });
+        } else {
+          await setPassword(tx, tenant, account, demo.password, by);
+        }
+      })
+      .catch((err: unknown) => {
+        // Another node seeded it between our look-up and our insert.
+        if (!(err instanceof TesseraError && err.code === "account.identifier_taken")) throw err;
+      });
+  }
+}

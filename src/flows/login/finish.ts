@@ -1,0 +1,62 @@
+import { type Account, findAccount } from "../../identity/accounts.ts";
+import { amrFor, type Level, type Method } from "../../identity/levels.ts";
+import { beginPasskeyAuthentication, type RelyingParty } from "../../identity/passkeys.ts";
+import { availableSecondFactors } from "../../identity/second-factors.ts";
+import { createSession } from "../../identity/sessions.ts";
+import { enqueueMessage } from "../../messaging/outbox.ts";
+import { translator } from "../../shared/i18n/translate.ts";
+import type { StepContext, StepOutcome } from "../flow.ts";
+import type { LoginData } from "./data.ts";
+
+/**
+ * After the password (and a new one, if it had to change): done at level 1, else on to the
+ * second factor, with a passkey ceremony ready if the account has one. An account without any
+ * second factor cannot reach level 2 (SPID ErrorCode nr20).
+ */
+export async function afterPassword(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty): Promise<StepOutcome<LoginData>> {
+  if (ctx.flow.data.level === 1) return signedIn(ctx, account, 1, ["password"]);
+  const factors = await availableSecondFactors(ctx.deps, ctx.tenant, account);
+  if (factors.length === 0) {
+    return { type: "reject", errors: [{ field: "identifier", code: "no_second_factor", message: translator(ctx.locale)("login.no_second_factor") }] };
+  }
+  const passkey = factors.includes("passkey") ? await beginPasskeyAuthentication(ctx.deps, ctx.tenant, account, rp) : undefined;
+  return {
+    type: "advance",
+    to: "second_factor",
+    accountId: account.id,
+    data: { passwordChange: undefined, ...(passkey ? { passkey } : {}) },
+  };
+}
+
+/** Opens the session, tells the holder if they asked to be told, and ends the flow. */
+export async function signedIn(ctx: StepContext<LoginData>, account: Account, level: Level, methods: Method[]): Promise<StepOutcome<LoginData>> {
+  const fresh = (await findAccount(ctx.deps, ctx.tenant, account.id)) ?? account;
+  const { session, token } = await createSession(
+    ctx.deps,
+    ctx.tenant,
+    fresh,
+    { level, amr: amrFor(methods), ip: ctx.by.ip ?? null, userAgent: ctx.userAgent },
+    { ...ctx.by, actor: `account:${account.id}` },
+  );
+  if (fresh.notifyOnLogin && fresh.email) {
+    const locale = fresh.locale ?? ctx.tenant.defaultLocale;
+    await enqueueMessage(ctx.deps, {
+      tenant: ctx.tenant,
+      channel: "email",
+      to: fresh.email,
+      template: "login_notice",
+      locale,
+      params: {
+        date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short", timeZone: ctx.tenant.policy.timeZone }).format(session.createdAt),
+        ip: ctx.by.ip ?? "",
+        level: `${level}`,
+      },
+    });
+  }
+  return {
+    type: "finish",
+    state: "complete",
+    data: { passkey: undefined },
+    output: { session: { token, id: session.id, level: session.level, acr: session.acr, amr: session.amr, expiresAt: session.expiresAt } },
+  };
+}

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { findAccount } from "../../../identity/accounts.ts";
+import { confirmContactChange, type ContactKind, requestContactChange } from "../../../identity/contacts.ts";
+import { isValidMobile } from "../../enrolment/steps/set-security.ts";
+import { normalizePhone } from "../../../identity/identifiers.ts";
+import { translator } from "../../../shared/i18n/translate.ts";
+import { codeIssue } from "../../code-issue.ts";
+import type { StepDefinition } from "../../flow.ts";
+import type { SettingsData } from "../data.ts";
+
+/** A new e-mail address or mobile number: a code goes to it. */
+function newContact(kind: ContactKind): StepDefinition<SettingsData, { value: string }> {
+  return {
+    name: kind,
+    input: z.object({ value: z.string().min(1).max(254) }),
+    fields({ t }) {
+      return [{ name: "value", type: kind === "email" ? "email" : "tel", required: true, label: t(kind === "email" ? "account.new_email" : "account.new_mobile") }];
+    },
+    async handle(ctx, input) {
+      if (kind === "mobile") {
+        const mobile = normalizePhone(input.value);
+        if (!mobile || !isValidMobile(mobile)) return { type: "reject", errors: [{ field: "value", code: "phone.invalid", message: "not a mobile number" }] };
+      }
+      const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
+      const requested = await requestContactChange(ctx.deps, ctx.tenant, account, ctx.flow.id, kind, input.value);
+      if (!requested.ok) return { type: "reject", errors: [{ ...requested.error, field: "value" }] };
+      return { type: "advance", to: `${kind}_code`, data: { sentTo: requested.value }, notice: { code: kind === "email" ? "enrol.email_sent" : "enrol.sms_sent", params: { email: requested.value, mobile: requested.value } } };
+    },
+  };
+}
+
+/** The code sent to the new value: the change is made, the old value is told. */
+function contactCode(kind: ContactKind): StepDefinition<SettingsData, { code: string }> {
+  return {
+    name: `${kind}_code`,
+    input: z.object({ code: z.string().min(1).max(20) }),
+    reachableFrom: [],
+    fields({ t }) {
+      return [{ name: "code", type: "code", required: true, label: t("enrol.field.code"), autocomplete: "one-time-code" }];
+    },
+    async handle(ctx, input) {
+      const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
+      const done = await confirmContactChange(ctx.deps, ctx.tenant, account, ctx.flow.id, kind, input.code, ctx.by);
+      if (!done.ok) return { type: "reject", errors: [codeIssue(translator(ctx.locale), done)] };
+      return { type: "finish", state: "complete", notice: { code: "account.saved" } };
+    },
+  };
+}
+
+export const newEmail = newContact("email");
+export const newEmailCode = contactCode("email");
+export const newMobile = newContact("mobile");
+export const newMobileCode = contactCode("mobile");

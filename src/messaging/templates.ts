@@ -1,0 +1,181 @@
+import { interpolate } from "../shared/i18n/interpolate.ts";
+import type { Locale } from "../shared/i18n/locales.ts";
+import type { Tenant } from "../tenants/tenant.ts";
+import { escapeHtml } from "../shared/escape-html.ts";
+
+/**
+ * Message texts, per template and language. E-mails have `email.<template>.subject` and
+ * `.text` (the HTML part is made from the text); SMS have `sms.<template>`. Tenants can override
+ * any key per language in their policy (`messages`). Placeholders are `{name}`, or
+ * `{name|one|other}` for words that follow a number (shared/i18n/interpolate.ts); `{tenant}` is
+ * always the tenant's display name.
+ */
+const en = {
+  "sms.otp": "{tenant}: your verification code is {code}. It expires in {minutes|# minute|# minutes}. Never share it.",
+  "email.otp.subject": "{tenant}: your verification code",
+  "email.otp.text":
+    "Your verification code is {code}\n\nIt expires in {minutes|# minute|# minutes}. Never share it: {tenant} will never ask you for it by phone or e-mail.\n\nIf you did not ask for a code, ignore this message.",
+  "email.password_expiry.subject": "{tenant}: your password expires in {days|# day|# days}",
+  "email.password_expiry.text":
+    "Hello {name},\n\nthe password of your {tenant} account expires on {date}. Sign in and choose a new one before then, or you will have to change it at your next sign-in.\n\nIf you have questions, do not reply to this message: contact {tenant} support.",
+  "email.email_confirmation.subject": "{tenant}: confirm your e-mail address",
+  "email.email_confirmation.text":
+    "To confirm this address for your {tenant} identity request, open this link:\n{confirm_url}\n\nor enter the code {code} on the request page. Both are valid for {minutes|# minute|# minutes}.\n\nIf you did not ask for a digital identity, ignore this message.",
+  "email.enrolment_submitted.subject": "{tenant}: your identity request {request} has been received",
+  "email.enrolment_submitted.text":
+    "Hello {name},\n\nwe have received your request for a digital identity (number {request}).\n\nWhat happens next: {next_steps}\n\nYou can follow your request at {status_url}",
+  "email.login_notice.subject": "{tenant}: your credentials were used to sign in",
+  "email.login_notice.text":
+    "Your {tenant} credentials were used to sign in on {date} from {ip} (level {level}).\n\nIf this was not you, change your password at once and contact {tenant} support.\n\nYou receive this message because you asked for it; you can turn it off in your account.",
+  "email.password_reset.subject": "{tenant}: your password has been changed",
+  "email.password_reset.text":
+    "The password of your {tenant} account was reset on {date}, and every session was signed out.\n\nIf this was not you, contact {tenant} support at once.",
+  "email.recovery_link.subject": "{tenant}: reset your password",
+  "email.recovery_link.text":
+    "To choose a new password for your {tenant} account, open this link within {minutes|# minute|# minutes}:\n{recovery_url}\n\nIf you did not ask for it, ignore this message: your password stays as it is.",
+  "email.contact_changed.subject": "{tenant}: your contact details were changed",
+  "email.contact_changed.text":
+    "The {what} of your {tenant} account was changed on {date}.\n\nIf this was not you, contact {tenant} support at once.",
+  "sms.contact_changed": "{tenant}: the mobile number of your account was changed on {date}. If this was not you, contact support.",
+  "email.account_state.subject": "{tenant}: your identity has been {state}",
+  "email.account_state.text": "Your {tenant} digital identity was {state} on {date}.\n\nIf this was not you, contact {tenant} support at once.",
+  "email.inactivity_warning.subject": "{tenant}: your identity will be revoked in {days|# day|# days}",
+  "email.inactivity_warning.text":
+    "Your {tenant} digital identity has not been used for a long time. Unless you sign in before {date}, it will be revoked.\n\nTo keep it, simply sign in once.",
+  "email.enrolment_reminder.subject": "{tenant}: your identity request is waiting for you",
+  "email.enrolment_reminder.text":
+    "Your {tenant} identity request is not complete. It will be deleted on {date} unless you complete it.\n\nContinue where you left off, signing in with your e-mail address and password: {resume_url}",
+} as const;
+
+export type TemplateKey = keyof typeof en;
+type Catalogue = Record<TemplateKey, string>;
+
+const it: Catalogue = {
+  "sms.otp": "{tenant}: il tuo codice di verifica è {code}. Scade tra {minutes|# minuto|# minuti}. Non comunicarlo a nessuno.",
+  "email.otp.subject": "{tenant}: il tuo codice di verifica",
+  "email.otp.text":
+    "Il tuo codice di verifica è {code}\n\nScade tra {minutes|# minuto|# minuti}. Non comunicarlo a nessuno: {tenant} non te lo chiederà mai per telefono o per e-mail.\n\nSe non hai richiesto un codice, ignora questo messaggio.",
+  "email.password_expiry.subject": "{tenant}: la tua password scade tra {days|# giorno|# giorni}",
+  "email.password_expiry.text":
+    "Gentile {name},\n\nla password del tuo account {tenant} scade il {date}. Accedi e scegline una nuova prima di allora, altrimenti dovrai cambiarla al prossimo accesso.\n\nPer domande non rispondere a questo messaggio: contatta l'assistenza {tenant}.",
+  "email.email_confirmation.subject": "{tenant}: conferma il tuo indirizzo e-mail",
+  "email.email_confirmation.text":
+    "Per confermare questo indirizzo per la tua richiesta di identità {tenant}, apri questo link:\n{confirm_url}\n\noppure inserisci il codice {code} nella pagina della richiesta. Entrambi valgono {minutes|# minuto|# minuti}.\n\nSe non hai chiesto un'identità digitale, ignora questo messaggio.",
+  "email.enrolment_submitted.subject": "{tenant}: abbiamo ricevuto la tua richiesta di identità {request}",
+  "email.enrolment_submitted.text":
+    "Gentile {name},\n\nabbiamo ricevuto la tua richiesta di identità digitale (numero {request}).\n\nCosa succede ora: {next_steps}\n\nPuoi seguire la tua richiesta su {status_url}",
+  "email.login_notice.subject": "{tenant}: le tue credenziali sono state usate per accedere",
+  "email.login_notice.text":
+    "Le tue credenziali {tenant} sono state usate per accedere il {date} da {ip} (livello {level}).\n\nSe non sei stato tu, cambia subito la password e contatta l'assistenza {tenant}.\n\nRicevi questo messaggio perché l'hai chiesto; puoi disattivarlo dal tuo account.",
+  "email.password_reset.subject": "{tenant}: la tua password è stata cambiata",
+  "email.password_reset.text":
+    "La password del tuo account {tenant} è stata reimpostata il {date} e tutte le sessioni sono state chiuse.\n\nSe non sei stato tu, contatta subito l'assistenza {tenant}.",
+  "email.recovery_link.subject": "{tenant}: reimposta la password",
+  "email.recovery_link.text":
+    "Per scegliere una nuova password per il tuo account {tenant}, apri questo link entro {minutes|# minuto|# minuti}:\n{recovery_url}\n\nSe non l'hai chiesto, ignora questo messaggio: la password resta invariata.",
+  "email.contact_changed.subject": "{tenant}: i tuoi recapiti sono stati modificati",
+  "email.contact_changed.text":
+    "Il recapito \"{what}\" del tuo account {tenant} è stato modificato il {date}.\n\nSe non sei stato tu, contatta subito l'assistenza {tenant}.",
+  "sms.contact_changed": "{tenant}: il numero di cellulare del tuo account è stato modificato il {date}. Se non sei stato tu, contatta l'assistenza.",
+  "email.account_state.subject": "{tenant}: la tua identità è stata {state}",
+  "email.account_state.text": "La tua identità digitale {tenant} è stata {state} il {date}.\n\nSe non sei stato tu, contatta subito l'assistenza {tenant}.",
+  "email.inactivity_warning.subject": "{tenant}: la tua identità sarà revocata tra {days|# giorno|# giorni}",
+  "email.inactivity_warning.text":
+    "La tua identità digitale {tenant} non viene usata da molto tempo. Se non accedi entro il {date}, sarà revocata.\n\nPer conservarla basta accedere una volta.",
+  "email.enrolment_reminder.subject": "{tenant}: la tua richiesta di identità ti aspetta",
+  "email.enrolment_reminder.text":
+    "La tua richiesta di identità {tenant} non è completa. Sarà cancellata il {date} se non la completi.\n\nRiprendi da dove avevi lasciato, accedendo con indirizzo e-mail e password: {resume_url}",
+};
+
+const es: Catalogue = {
+  "sms.otp": "{tenant}: tu código de verificación es {code}. Caduca en {minutes|# minuto|# minutos}. No lo compartas con nadie.",
+  "email.otp.subject": "{tenant}: tu código de verificación",
+  "email.otp.text":
+    "Tu código de verificación es {code}\n\nCaduca en {minutes|# minuto|# minutos}. No lo compartas con nadie: {tenant} nunca te lo pedirá por teléfono ni por correo.\n\nSi no has solicitado ningún código, ignora este mensaje.",
+  "email.password_expiry.subject": "{tenant}: tu contraseña caduca en {days|# día|# días}",
+  "email.password_expiry.text":
+    "Hola, {name}:\n\nla contraseña de tu cuenta de {tenant} caduca el {date}. Accede y elige una nueva antes de esa fecha; si no, tendrás que cambiarla la próxima vez que accedas.\n\nSi tienes dudas, no respondas a este mensaje: ponte en contacto con el soporte de {tenant}.",
+  "email.email_confirmation.subject": "{tenant}: confirma tu dirección de correo",
+  "email.email_confirmation.text":
+    "Para confirmar esta dirección en tu solicitud de identidad de {tenant}, abre este enlace:\n{confirm_url}\n\no introduce el código {code} en la página de la solicitud. Ambos son válidos durante {minutes|# minuto|# minutos}.\n\nSi no has solicitado una identidad digital, ignora este mensaje.",
+  "email.enrolment_submitted.subject": "{tenant}: hemos recibido tu solicitud de identidad {request}",
+  "email.enrolment_submitted.text":
+    "Hola, {name}:\n\nhemos recibido tu solicitud de identidad digital (número {request}).\n\nQué ocurre ahora: {next_steps}\n\nPuedes seguir tu solicitud en {status_url}",
+  "email.login_notice.subject": "{tenant}: se han usado tus credenciales para acceder",
+  "email.login_notice.text":
+    "Tus credenciales de {tenant} se usaron para acceder el {date} desde {ip} (nivel {level}).\n\nSi no has sido tú, cambia la contraseña de inmediato y contacta con el soporte de {tenant}.\n\nRecibes este mensaje porque lo pediste; puedes desactivarlo en tu cuenta.",
+  "email.password_reset.subject": "{tenant}: tu contraseña ha cambiado",
+  "email.password_reset.text":
+    "La contraseña de tu cuenta de {tenant} se restableció el {date} y se cerraron todas las sesiones.\n\nSi no has sido tú, contacta de inmediato con el soporte de {tenant}.",
+  "email.recovery_link.subject": "{tenant}: restablece tu contraseña",
+  "email.recovery_link.text":
+    "Para elegir una contraseña nueva para tu cuenta de {tenant}, abre este enlace en los próximos {minutes|# minuto|# minutos}:\n{recovery_url}\n\nSi no lo has pedido, ignora este mensaje: tu contraseña no cambia.",
+  "email.contact_changed.subject": "{tenant}: tus datos de contacto han cambiado",
+  "email.contact_changed.text":
+    "El dato de contacto \"{what}\" de tu cuenta de {tenant} se modificó el {date}.\n\nSi no has sido tú, contacta de inmediato con el soporte de {tenant}.",
+  "sms.contact_changed": "{tenant}: el móvil de tu cuenta se modificó el {date}. Si no has sido tú, contacta con soporte.",
+  "email.account_state.subject": "{tenant}: tu identidad ha sido {state}",
+  "email.account_state.text": "Tu identidad digital de {tenant} ha sido {state} el {date}.\n\nSi no has sido tú, contacta de inmediato con el soporte de {tenant}.",
+  "email.inactivity_warning.subject": "{tenant}: tu identidad se revocará dentro de {days|# día|# días}",
+  "email.inactivity_warning.text":
+    "Tu identidad digital de {tenant} lleva mucho tiempo sin usarse. Si no accedes antes del {date}, se revocará.\n\nPara conservarla, basta con acceder una vez.",
+  "email.enrolment_reminder.subject": "{tenant}: tu solicitud de identidad te espera",
+  "email.enrolment_reminder.text":
+    "Tu solicitud de identidad de {tenant} no está completa. Se eliminará el {date} si no la completas.\n\nContinúa donde lo dejaste, accediendo con tu correo y contraseña: {resume_url}",
+};
+
+const catalogues: Record<Locale, Catalogue> = { en, it, es };
+
+export type Channel = "email" | "sms";
+export type Template =
+  | "otp"
+  | "password_expiry"
+  | "email_confirmation"
+  | "enrolment_submitted"
+  | "enrolment_reminder"
+  | "login_notice"
+  | "password_reset"
+  | "recovery_link"
+  | "contact_changed"
+  | "account_state"
+  | "inactivity_warning";
+
+export interface RenderedMessage {
+  subject?: string;
+  text: string;
+  html?: string;
+}
+
+/**
+ * Renders a message. Parameters are plain text; in the HTML part they are escaped, and only those
+ * whose name ends in `url` (which Tessera itself builds) become links: a name or other value
+ * typed by a user never turns into a link in an official message.
+ */
+export function renderMessage(
+  tenant: Tenant,
+  channel: Channel,
+  template: Template,
+  locale: Locale,
+  params: Record<string, string | number>,
+): RenderedMessage {
+  const all = { tenant: tenant.displayName, ...params };
+  const source = (key: TemplateKey) => tenant.policy.messages[locale]?.[key] ?? catalogues[locale][key];
+  if (channel === "sms") return { text: interpolate(source(`sms.${template}` as TemplateKey), all, locale) };
+  const body = source(`email.${template}.text` as TemplateKey);
+  return {
+    subject: interpolate(source(`email.${template}.subject` as TemplateKey), all, locale),
+    text: interpolate(body, all, locale),
+    html: htmlPart(body, all, tenant.displayName, locale),
+  };
+}
+
+/** The HTML part: the template's paragraphs, escaped, with the parameters filled in. */
+function htmlPart(template: string, params: Record<string, string | number>, title: string, locale: Locale): string {
+  const value = (v: string, name: string) =>
+    name.endsWith("url") && /^https?:\/\//.test(v) ? `<a href="${escapeHtml(v)}">${escapeHtml(v)}</a>` : escapeHtml(v);
+  const paragraphs = template
+    .split(/\n{2,}/)
+    .map((p) => `<p>${interpolate(escapeHtml(p), params, locale, value).replace(/\n/g, "<br>")}</p>`)
+    .join("\n");
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>\n${paragraphs}\n</body></html>`;
+}

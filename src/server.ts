@@ -1,0 +1,170 @@
+import type { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { sendPasswordExpiryReminders } from "./identity/password/expiry-reminders.ts";
+import { processExpiringEnrolments } from "./flows/enrolment/expiry.ts";
+import { purgeExpired } from "./jobs/maintenance.ts";
+import { type Scheduler, startScheduler } from "./jobs/scheduler.ts";
+import { processInactiveIdentities } from "./identity/lifecycle.ts";
+import { httpSmsTransport, SmsGatewayConfig, smtpTransport, type Transports } from "./messaging/transports.ts";
+import { startOutboxWorker } from "./messaging/worker.ts";
+import { systemClock } from "./shared/clock.ts";
+import { resolveBaseUrl, type Settings } from "./shared/config/settings.ts";
+import { loadMasterKey, type MasterKey, MasterKeyError, masterKeyCheck } from "./shared/crypto/master-key.ts";
+import { createSecrets } from "./shared/crypto/secrets.ts";
+import { databaseAttemptStore, redisAttemptStore } from "./store/attempts.ts";
+import { openStore, type Store } from "./store/db.ts";
+import { connectRedis } from "./store/redis.ts";
+import { seedDemo } from "./demo/seed.ts";
+import { listTenants } from "./tenants/service.ts";
+import type { IdentityDeps } from "./identity/deps.ts";
+import { buildApp } from "./web/app.ts";
+import type { PublicUrl } from "./web/services.ts";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  /** The identity services' dependencies as this server runs them (for tools and tests). */
+  deps: IdentityDeps;
+  baseUrl: string;
+  devMode: boolean;
+  /** Home page URL of every tenant, by id. */
+  tenantUrls: { id: string; displayName: string; url: string }[];
+  /** The periodic jobs (a test or an operator's tool may run one now with `tick`). */
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/**
+ * The process's composition root: master key, store and migrations, demo tenants when asked,
+ * message transports and the outbox worker, periodic jobs, then the HTTP server. A failure before
+ * listening closes what was opened.
+ */
+export async function startServer(
+  settings: Settings,
+  options: { demo: boolean; logStream?: Writable; outboxIntervalMs?: number },
+): Promise<RunningServer> {
+  const masterKey = loadMasterKey(settings.masterKey, settings.dataDir);
+  const secrets = createSecrets(masterKey.key);
+  const devMode = settings.devMode ?? options.demo;
+  const store = openStore(settings.databaseUrl, { poolSize: settings.databasePoolSize });
+  const clock = systemClock;
+  const stops: (() => Promise<unknown> | void)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    await store.migrate();
+    await checkMasterKey(store, masterKey);
+    const deps = { repos: store.repos, clock, secrets };
+    if (options.demo) await seedDemo(store, deps);
+
+    let redis: Redis | undefined;
+    const redisErrors: Error[] = [];
+    if (settings.redisUrl) {
+      redis = connectRedis(settings.redisUrl, (err) => redisErrors.push(err));
+      const client = redis;
+      stops.push(() => client.quit());
+    }
+    const publicUrl: PublicUrl = { current: resolveBaseUrl(settings, settings.port) };
+    const app = await buildApp({
+      store,
+      clock,
+      secrets,
+      attempts: redis ? redisAttemptStore(redis) : databaseAttemptStore(store.repos),
+      devMode,
+      oidcPrivateNetwork: settings.oidcPrivateNetwork ?? devMode,
+      adminToken: settings.adminToken,
+      publicUrl,
+      logLevel: settings.logLevel,
+      ...(options.logStream ? { logStream: options.logStream } : {}),
+      trustProxy: settings.trustProxy,
+      rateLimit: { max: settings.rateLimitMax, windowSeconds: settings.rateLimitWindow, redis },
+    });
+    stops.push(() => app.close());
+    redis?.on("error", (err: Error) => app.log.warn({ err: err.message }, "redis unavailable"));
+    for (const err of redisErrors) app.log.warn({ err: err.message }, "redis unavailable");
+
+    const transports = buildTransports(settings);
+    stops.push(() => transports.email?.close());
+    const worker = startOutboxWorker(deps, transports, {
+      devMode,
+      ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}),
+      onError: (err) => app.log.error({ err }, "outbox delivery round failed"),
+    });
+    stops.push(() => worker.stop());
+    const scheduler = startScheduler(
+      [
+        {
+          name: "password-expiry-reminders",
+          everyMs: 60 * MINUTE,
+          run: async () => {
+            for (const tenant of await listTenants(store.repos)) await sendPasswordExpiryReminders(deps, tenant);
+          },
+        },
+        { name: "purge-expired", everyMs: 15 * MINUTE, run: async () => purgeExpired(store.repos, clock, await listTenants(store.repos)) },
+        {
+          name: "enrolment-expiry",
+          everyMs: 60 * MINUTE,
+          run: async () => processExpiringEnrolments(deps, await listTenants(store.repos), (t) => `${publicUrl.current}/t/${t.id}`),
+        },
+        // Warnings and revocations for unused identities: once a day, whichever node gets there first.
+        { name: "inactivity", everyMs: 15 * MINUTE, oncePerMs: DAY, run: async () => processInactiveIdentities(deps, await listTenants(store.repos)) },
+      ],
+      { repos: store.repos, clock, onError: (job, err) => app.log.error({ err, job }, "scheduled job failed") },
+    );
+    stops.push(() => scheduler.stop());
+
+    await app.listen({ port: settings.port, host: settings.host });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : settings.port;
+    publicUrl.current = resolveBaseUrl(settings, port);
+    const tenantUrls = (await listTenants(store.repos)).map((t) => ({
+      id: t.id,
+      displayName: t.displayName,
+      url: `${publicUrl.current}/t/${t.id}/`,
+    }));
+    return { app, store, deps, baseUrl: publicUrl.current, devMode, tenantUrls, scheduler, close: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function buildTransports(settings: Settings): Transports {
+  return {
+    ...(settings.smtpUrl ? { email: smtpTransport({ url: settings.smtpUrl, from: settings.mailFrom }) } : {}),
+    ...(settings.smsGatewayUrl
+      ? {
+          sms: httpSmsTransport(
+            SmsGatewayConfig.parse({
+              url: settings.smsGatewayUrl,
+              method: settings.smsGatewayMethod,
+              format: settings.smsGatewayFormat,
+              headers: settings.smsGatewayHeaders,
+              body: settings.smsGatewayBody,
+              from: settings.smsSender,
+            }),
+          ),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Every node of one database must encrypt with the same master key. The first node to start
+ * records a check value; a node with another key stops before it can write unreadable secrets.
+ */
+export async function checkMasterKey(store: Store, masterKey: MasterKey): Promise<void> {
+  const mine = masterKeyCheck(masterKey.key);
+  const recorded = await store.repos.instance.getOrSet("master_key_check", mine);
+  if (recorded !== mine) {
+    const where = masterKey.source === "environment" ? "TESSERA_MASTER_KEY" : `the key file ${masterKey.file}`;
+    throw new MasterKeyError(
+      `the master key from ${where} is not the one this database was set up with; give every node the same TESSERA_MASTER_KEY`,
+    );
+  }
+}

@@ -1,0 +1,96 @@
+import type { Redis } from "ioredis";
+import type { AttemptCounter, AttemptStore } from "../identity/brute-force.ts";
+import type { Repos } from "./repos/index.ts";
+
+/** Attempt counters in the database (the default): nothing else to run, shared by all nodes. */
+export function databaseAttemptStore(repos: Repos): AttemptStore {
+  const toCounter = (row: { failures: number; window_started_at: number; last_failure_at: number; locked_until: number | null }) => ({
+    failures: row.failures,
+    windowStartedAt: row.window_started_at,
+    lastFailureAt: row.last_failure_at,
+    lockedUntil: row.locked_until,
+  });
+  return {
+    async get(key) {
+      const row = await repos.throttles.get(key);
+      return row && toCounter(row);
+    },
+    async recordFailure(key, now, windowMs) {
+      return toCounter(await repos.throttles.recordFailure(key, now, now - windowMs));
+    },
+    lock: (key, until) => repos.throttles.lock(key, until),
+    forgive: (key) => repos.throttles.forgive(key),
+    reset: (key) => repos.throttles.reset(key),
+  };
+}
+
+/**
+ * The same counters in Redis, for deployments that have it: hashes that expire on their own.
+ * The failure count is updated by a script, so concurrent nodes never lose an increment.
+ */
+const RECORD_FAILURE = `
+local h = redis.call('HMGET', KEYS[1], 'failures', 'window_started_at', 'locked_until')
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local failures = tonumber(h[1]) or 0
+local started = tonumber(h[2]) or now
+local lockedUntil = tonumber(h[3])
+if lockedUntil and lockedUntil <= now then
+  lockedUntil = nil
+  failures = 0
+  redis.call('HDEL', KEYS[1], 'locked_until')
+end
+if failures == 0 or started < now - window then
+  failures = 0
+  started = now
+end
+failures = failures + 1
+redis.call('HSET', KEYS[1], 'failures', failures, 'window_started_at', started, 'last_failure_at', now)
+if redis.call('PTTL', KEYS[1]) < window then redis.call('PEXPIRE', KEYS[1], window) end
+return {failures, started, now, lockedUntil and tostring(lockedUntil) or ''}
+`;
+
+// Sets the lock and makes the key outlive it (PEXPIREAT GT would need Redis 7).
+const LOCK = `
+redis.call('HSET', KEYS[1], 'locked_until', ARGV[1])
+local ttl = tonumber(ARGV[1]) + 60000 - tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+`;
+
+const FORGIVE = `
+local f = tonumber(redis.call('HGET', KEYS[1], 'failures'))
+if f and f > 0 then redis.call('HINCRBY', KEYS[1], 'failures', -1) end
+`;
+
+export function redisAttemptStore(redis: Redis, prefix = "tessera:attempts:"): AttemptStore {
+  return {
+    async get(key) {
+      const h = await redis.hgetall(prefix + key);
+      if (!h.failures) return undefined;
+      return {
+        failures: Number(h.failures),
+        windowStartedAt: Number(h.window_started_at),
+        lastFailureAt: Number(h.last_failure_at),
+        lockedUntil: h.locked_until ? Number(h.locked_until) : null,
+      } satisfies AttemptCounter;
+    },
+    async recordFailure(key, now, windowMs) {
+      const [failures, started, last, locked] = (await redis.eval(RECORD_FAILURE, 1, prefix + key, now, windowMs)) as [
+        number,
+        number,
+        number,
+        string,
+      ];
+      return { failures, windowStartedAt: started, lastFailureAt: last, lockedUntil: locked ? Number(locked) : null };
+    },
+    async lock(key, until, now) {
+      await redis.eval(LOCK, 1, prefix + key, until, now);
+    },
+    async forgive(key) {
+      await redis.eval(FORGIVE, 1, prefix + key);
+    },
+    async reset(key) {
+      await redis.del(prefix + key);
+    },
+  };
+}

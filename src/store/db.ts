@@ -1,0 +1,136 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { type Dialect, ImmediateSqliteDialect } from "./dialect.ts";
+import { migrations } from "./migrations/index.ts";
+import { createRepos, type Repos } from "./repos/index.ts";
+import type { Database } from "./schema.gen.ts";
+
+export type { Dialect } from "./dialect.ts";
+
+/**
+ * The store: one Kysely instance over SQLite (embedded) or PostgreSQL (production), chosen by the
+ * database URL, with the repositories bound to it. Everything outside `store/` reaches the
+ * database through `repos`, or through `transaction()` when several writes must land together.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Raw access for migrations, the schema generator and tests; application code uses repos. */
+  readonly db: Kysely<Database>;
+  readonly repos: Repos;
+  /** Runs `work` in one transaction; repos passed to it write inside that transaction. */
+  transaction<T>(work: (repos: Repos) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Applies pending migrations (safe to run on several nodes at once); returns their names. */
+  migrate(): Promise<string[]>;
+  /** Names of the migrations not yet applied to this database. */
+  pendingMigrations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL connections in the pool. */
+  poolSize?: number;
+}
+
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+}
+
+export function openStore(url: string, options: StoreOptions = {}): Store {
+  if (url.startsWith("sqlite:")) return wrap(openSqlite(url), "sqlite", undefined);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const schema = new URL(url).searchParams.get("schema") ?? "public";
+    return wrap(openPostgres(url, options), "postgres", schema);
+  }
+  throw new StoreError(`unsupported database URL (expected sqlite: or postgres://): ${redactUrl(url)}`);
+}
+
+function openSqlite(url: string): Kysely<Database> {
+  // sqlite:<path>, sqlite://<path> or sqlite::memory:
+  const file = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+  const onDisk = file !== ":memory:";
+  const isNew = onDisk && !existsSync(file);
+  if (onDisk) mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  const database = new SqliteDatabase(file);
+  // The database holds password hashes and audit data; SQLite gives its -wal and -shm files the
+  // same mode as the database file, so this covers them too.
+  if (isNew) chmodSync(file, 0o600);
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, { poolSize = 10 }: StoreOptions): Kysely<Database> {
+  // `?schema=NAME` is ours, not libpq's: strip it and set search_path on every connection.
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreError(`invalid schema name in database URL: ${schema}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** `schema`: where PostgreSQL keeps the migration bookkeeping (other schemas may have their own). */
+const INT8_OID = 20;
+
+/** bigint columns hold epoch milliseconds and counters, all far below 2^53: read them as numbers. */
+function typeParser(oid: number, format?: "text" | "binary"): (value: string) => unknown {
+  if (oid === INT8_OID) return Number;
+  return pg.types.getTypeParser(oid, format ?? "text") as (value: string) => unknown;
+}
+
+function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined): Store {
+  const repos = createRepos(db, dialect);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  return {
+    dialect,
+    db,
+    repos,
+    transaction: (work) => repos.atomically(work),
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StoreError(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([sql`select 1`.execute(db), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async migrate() {
+      const { error, results = [] } = await migrator.migrateToLatest();
+      if (error) throw new StoreError("database migration failed", { cause: error });
+      return results.filter((r) => r.status === "Success").map((r) => r.migrationName);
+    },
+    async pendingMigrations() {
+      return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** A database URL fit for messages: the password replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}

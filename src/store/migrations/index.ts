@@ -1,0 +1,26 @@
+import type { Kysely, Migration } from "kysely";
+import type { Dialect } from "../dialect.ts";
+import * as m0001 from "./0001-foundation.ts";
+import * as m0002 from "./0002-identity.ts";
+import * as m0003 from "./0003-enrolment.ts";
+import * as m0004 from "./0004-self-service.ts";
+import * as m0005 from "./0005-oidc.ts";
+
+interface VersionedMigration {
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+/** Every migration in order. Names sort as they run; a new one gets the next number. */
+const all: Record<string, VersionedMigration> = {
+  "0001-foundation": m0001,
+  "0002-identity": m0002,
+  "0003-enrolment": m0003,
+  "0004-self-service": m0004,
+  "0005-oidc": m0005,
+};
+
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return Object.fromEntries(
+    Object.entries(all).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, dialect) }]),
+  );
+}

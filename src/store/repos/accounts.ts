@@ -1,0 +1,138 @@
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import type { AccountsTable, Database, PasswordsTable } from "../schema.gen.ts";
+
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<Omit<AccountsTable, "id" | "tenant_id" | "created_at">>;
+export type PasswordRow = Selectable<PasswordsTable>;
+
+/** The account aggregate: the account, its password with history, its security answer. */
+export function accountRepo(db: Kysely<Database>) {
+  return {
+    find(tenantId: string, id: string): Promise<AccountRow | undefined> {
+      return db.selectFrom("accounts").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
+    },
+
+    findByIdentifier(tenantId: string, kind: string, identifier: string): Promise<AccountRow | undefined> {
+      return db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("kind", "=", kind)
+        .where("identifier", "=", identifier)
+        .executeTakeFirst();
+    },
+
+    /** The identity linked to a shop account (sharing its password), if any. */
+    linkedTo(tenantId: string, credentialAccountId: string): Promise<AccountRow | undefined> {
+      return db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("credential_account_id", "=", credentialAccountId)
+        .executeTakeFirst();
+    },
+
+    findByFiscalCode(tenantId: string, kind: string, fiscalCode: string): Promise<AccountRow | undefined> {
+      return db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("kind", "=", kind)
+        .where("fiscal_code", "=", fiscalCode)
+        .executeTakeFirst();
+    },
+
+    /** False when the identifier is taken in the tenant (for this kind of account). */
+    async insert(row: NewAccountRow): Promise<boolean> {
+      const result = await db
+        .insertInto("accounts")
+        .values(row)
+        .onConflict((oc) => oc.columns(["tenant_id", "kind", "identifier"]).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    async delete(tenantId: string, id: string): Promise<void> {
+      await db.deleteFrom("accounts").where("tenant_id", "=", tenantId).where("id", "=", id).execute();
+    },
+
+    async update(tenantId: string, id: string, changes: AccountUpdate): Promise<void> {
+      await db.updateTable("accounts").set(changes).where("tenant_id", "=", tenantId).where("id", "=", id).execute();
+    },
+
+    password(accountId: string): Promise<PasswordRow | undefined> {
+      return db.selectFrom("passwords").selectAll().where("account_id", "=", accountId).executeTakeFirst();
+    },
+
+    async setPassword(row: PasswordRow): Promise<void> {
+      await db
+        .insertInto("passwords")
+        .values(row)
+        .onConflict((oc) => oc.column("account_id").doUpdateSet({ hash: row.hash, set_at: row.set_at, must_change: row.must_change }))
+        .execute();
+    },
+
+    /** Replaces the hash only (a rehash with new parameters): the password itself is unchanged. */
+    async rehashPassword(accountId: string, hash: string): Promise<void> {
+      await db.updateTable("passwords").set({ hash }).where("account_id", "=", accountId).execute();
+    },
+
+    /** Past passwords, newest first. */
+    passwordHistory(accountId: string) {
+      return db
+        .selectFrom("password_history")
+        .select(["set_at", "retired_at", "hash"])
+        .where("account_id", "=", accountId)
+        .orderBy("set_at", "desc")
+        .execute();
+    },
+
+    async addPasswordHistory(accountId: string, entry: { set_at: number; retired_at: number; hash: string }): Promise<void> {
+      await db.insertInto("password_history").values({ account_id: accountId, ...entry }).execute();
+    },
+
+    async prunePasswordHistory(accountId: string, keepSetAts: number[]): Promise<void> {
+      let q = db.deleteFrom("password_history").where("account_id", "=", accountId);
+      if (keepSetAts.length > 0) q = q.where("set_at", "not in", keepSetAts);
+      await q.execute();
+    },
+
+    securityAnswer(accountId: string) {
+      return db.selectFrom("security_answers").selectAll().where("account_id", "=", accountId).executeTakeFirst();
+    },
+
+    async setSecurityAnswer(row: { account_id: string; question: string; answer_hash: string; set_at: number }): Promise<void> {
+      await db
+        .insertInto("security_answers")
+        .values(row)
+        .onConflict((oc) => oc.column("account_id").doUpdateSet({ question: row.question, answer_hash: row.answer_hash, set_at: row.set_at }))
+        .execute();
+    },
+
+    /** Active identities last used (or, never used, last changed) before `before`. */
+    activeUnusedSince(tenantId: string, before: number): Promise<AccountRow[]> {
+      return db
+        .selectFrom("accounts")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("kind", "=", "identity")
+        .where("state", "=", "active")
+        .where((eb) => eb.or([eb("last_used_at", "<", before), eb.and([eb("last_used_at", "is", null), eb("updated_at", "<", before)])]))
+        .execute();
+    },
+
+    /** Accounts of a tenant whose password was set in [from, to), with the password's set time. */
+    passwordsSetBetween(tenantId: string, from: number, to: number) {
+      return db
+        .selectFrom("passwords")
+        .innerJoin("accounts", "accounts.id", "passwords.account_id")
+        .selectAll("accounts")
+        .select(["passwords.set_at as password_set_at"])
+        .where("accounts.tenant_id", "=", tenantId)
+        .where("passwords.set_at", ">=", from)
+        .where("passwords.set_at", "<", to)
+        .execute();
+    },
+  };
+}

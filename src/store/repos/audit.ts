@@ -1,0 +1,78 @@
+import type { Insertable, Kysely, Selectable } from "kysely";
+import type { Dialect } from "../dialect.ts";
+import type { AuditEntriesTable, Database } from "../schema.gen.ts";
+
+export type AuditEntryRow = Selectable<AuditEntriesTable>;
+export type NewAuditEntryRow = Insertable<AuditEntriesTable>;
+
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
+  return {
+    /**
+     * Appends one entry to a tenant's chain. `build` receives the chain head (locked until the
+     * transaction ends, so concurrent appenders on any node queue up) and returns the entry.
+     * Joins the caller's transaction when there is one, so that the entry lands with the action.
+     */
+    async append(
+      chain: { tenantId: string; genesis: string },
+      build: (head: AuditHead) => NewAuditEntryRow,
+    ): Promise<NewAuditEntryRow> {
+      const run = async (trx: Kysely<Database>) => {
+        await trx
+          .insertInto("audit_heads")
+          .values({ tenant_id: chain.tenantId, seq: 0, hash: chain.genesis })
+          .onConflict((oc) => oc.column("tenant_id").doNothing())
+          .execute();
+        // SQLite needs no row lock: its transactions begin immediate and so hold the write lock.
+        const select = trx.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", chain.tenantId);
+        const head = await (dialect === "postgres" ? select.forUpdate() : select).executeTakeFirstOrThrow();
+        const entry = build(head);
+        await trx.insertInto("audit_entries").values(entry).execute();
+        await trx
+          .updateTable("audit_heads")
+          .set({ seq: entry.seq, hash: entry.hash })
+          .where("tenant_id", "=", chain.tenantId)
+          .execute();
+        return entry;
+      };
+      return db.isTransaction ? run(db) : db.transaction().execute(run);
+    },
+
+    head(tenantId: string): Promise<AuditHead | undefined> {
+      return db.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", tenantId).executeTakeFirst();
+    },
+
+    /** Entries after `afterSeq` in chain order, `limit` at a time (keyset paging). */
+    page(tenantId: string, afterSeq: number, limit: number): Promise<AuditEntryRow[]> {
+      return db
+        .selectFrom("audit_entries")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("seq", ">", afterSeq)
+        .orderBy("seq")
+        .limit(limit)
+        .execute();
+    },
+
+    /** A tenant's entries about one subject, newest first, optionally of some types only. */
+    bySubject(tenantId: string, subject: string, types: string[] | undefined, limit: number): Promise<AuditEntryRow[]> {
+      let q = db.selectFrom("audit_entries").selectAll().where("tenant_id", "=", tenantId).where("subject", "=", subject);
+      if (types) q = q.where("type", "in", types);
+      return q.orderBy("at", "desc").orderBy("seq", "desc").limit(limit).execute();
+    },
+
+    /** Every chain that has a head or an entry (a chain whose head was deleted still shows). */
+    async chainIds(): Promise<string[]> {
+      const rows = await db
+        .selectFrom("audit_heads")
+        .select("tenant_id")
+        .union(db.selectFrom("audit_entries").select("tenant_id"))
+        .execute();
+      return rows.map((r) => r.tenant_id).sort();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { Insertable, Kysely, Selectable } from "kysely";
+import type { Database, TenantsTable } from "../schema.gen.ts";
+
+export type TenantRow = Selectable<TenantsTable>;
+export type NewTenantRow = Insertable<TenantsTable>;
+
+export function tenantRepo(db: Kysely<Database>) {
+  return {
+    find(id: string): Promise<TenantRow | undefined> {
+      return db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
+    },
+
+    list(): Promise<TenantRow[]> {
+      return db.selectFrom("tenants").selectAll().orderBy("id").execute();
+    },
+
+    /** Inserts unless a tenant with this id exists; tells which happened. */
+    async insertIfAbsent(row: NewTenantRow): Promise<boolean> {
+      const result = await db
+        .insertInto("tenants")
+        .values(row)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { z } from "zod";
+import { LOCALES } from "../shared/i18n/locales.ts";
+
+const Locale = z.enum(LOCALES);
+/** Text in several languages; a missing language falls back to the tenant's default one. */
+export const LocalizedText = z.partialRecord(Locale, z.string().min(1).max(1000));
+export type LocalizedText = z.infer<typeof LocalizedText>;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * Password rules. Defaults follow NIST SP 800-63B (length and a denylist, no composition rules, no
+ * periodic expiry); the `national` tenant tightens them to the SPID rules.
+ */
+export const PasswordPolicy = z
+  .object({
+    minLength: int(6, 64).default(10),
+    maxLength: int(16, 256).default(128),
+    requireUppercase: z.boolean().default(false),
+    requireLowercase: z.boolean().default(false),
+    requireDigit: z.boolean().default(false),
+    requireSpecial: z.boolean().default(false),
+    /** Longest run of one repeated character allowed ("aa" passes with 2, "aaa" does not). */
+    maxRepeat: int(1, 64).nullable().default(null),
+    /** Refuse passwords containing the holder's name, surname, codice fiscale, birth date, e-mail local part or document number. */
+    forbidPersonalData: z.boolean().default(true),
+    /** Refuse the bundled list of common passwords. */
+    denyCommon: z.boolean().default(true),
+    /** Refuse the last `count` passwords and any set within the last `months`. */
+    history: z.object({ count: int(0, 24).default(0), months: int(0, 60).default(0) }).strict().default({ count: 0, months: 0 }),
+    /** Days a password is valid; null: no expiry. */
+    maxAgeDays: int(1, 3650).nullable().default(null),
+    /** Days before expiry on which a reminder e-mail goes out. */
+    reminderDays: z.array(int(1, 365)).default([15, 7, 1]),
+    /** argon2id cost (OWASP minimum: 19 MiB, 2 passes, 1 lane). Raising it rehashes at next login. */
+    hashing: z
+      .object({ memoryKiB: int(8192, 1_048_576).default(19_456), iterations: int(1, 20).default(2), parallelism: int(1, 16).default(1) })
+      .strict()
+      .default({ memoryKiB: 19_456, iterations: 2, parallelism: 1 }),
+  })
+  .strict();
+export type PasswordPolicy = z.infer<typeof PasswordPolicy>;
+
+/** One-time codes sent by SMS or e-mail. */
+export const OtpPolicy = z
+  .object({
+    length: int(4, 10).default(6),
+    ttlSeconds: int(30, 3600).default(300),
+    maxAttempts: int(1, 20).default(5),
+    /** Minimum time between two sends for the same purpose. */
+    resendSeconds: int(0, 3600).default(60),
+    /** Sends for one purpose in any hour. */
+    maxPerHour: int(1, 100).default(5),
+    /** Sends to one address or number in any hour, whatever the purpose (against SMS pumping). */
+    maxPerDestinationPerHour: int(1, 1000).default(10),
+  })
+  .strict();
+export type OtpPolicy = z.infer<typeof OtpPolicy>;
+
+export const SessionPolicy = z
+  .object({
+    idleMinutes: int(1, 24 * 60).default(30),
+    absoluteHours: int(1, 24 * 30).default(12),
+    /** Changes in the self-service panel need a sign-in at most this old; older asks to sign in again. */
+    reauthMinutes: int(1, 24 * 60).default(15),
+  })
+  .strict();
+export type SessionPolicy = z.infer<typeof SessionPolicy>;
+
+/** Brute-force protection (SPID ErrorCode nr19 when it bites). */
+export const LockoutPolicy = z
+  .object({
+    /** Consecutive failures that lock an account. */
+    maxFailures: int(1, 100).default(5),
+    lockMinutes: int(1, 24 * 60).default(15),
+    /** After the n-th failure the next attempt waits base × 2^(n-1) seconds. 0 disables delays. */
+    delayBaseSeconds: int(0, 60).default(1),
+    /** Failed attempts one client address may make per window (successes never count). */
+    ipMaxFailures: int(1, 100_000).default(100),
+    ipWindowMinutes: int(1, 24 * 60).default(15),
+  })
+  .strict();
+export type LockoutPolicy = z.infer<typeof LockoutPolicy>;
+
+export const SECOND_FACTORS = ["sms", "email", "totp", "passkey", "recovery_code"] as const;
+export type SecondFactor = (typeof SECOND_FACTORS)[number];
+
+export const FactorPolicy = z
+  .object({
+    /** Second factors offered for level 2, in the order shown. */
+    secondFactors: z.array(z.enum(SECOND_FACTORS)).default(["totp", "passkey", "recovery_code"]),
+    /** Whether a passkey with user verification alone signs a user in (at level 2). */
+    passkeyFirstFactor: z.boolean().default(false),
+    /** Issuer name shown in authenticator apps; the tenant's display name when absent. */
+    totpIssuer: z.string().min(1).max(64).optional(),
+    /** What to do when every second factor is lost (shown at sign-in), besides recovery codes. */
+    lostFactorProcedure: LocalizedText.default({}),
+    /** Whether every account must keep a second factor (its last one cannot be removed). */
+    required: z.boolean().default(false),
+  })
+  .strict();
+
+/**
+ * How a forgotten password is reset: the security question and an SMS code to the verified mobile
+ * (SPID, seed 000), or a link by e-mail followed by a code by SMS (or e-mail, without a mobile).
+ */
+export const RecoveryPolicy = z
+  .object({
+    method: z.enum(["question_and_sms", "email_link_and_code"]).default("email_link_and_code"),
+    linkMinutes: int(5, 24 * 60).default(30),
+  })
+  .strict();
+
+/** Identities left unused are revoked (SPID: 24 months), after warnings. */
+export const InactivityPolicy = z
+  .object({
+    revokeAfterMonths: int(1, 240).nullable().default(null),
+    warnDays: z.array(int(1, 365)).default([90, 30, 10, 1]),
+  })
+  .strict();
+export type FactorPolicy = z.infer<typeof FactorPolicy>;
+
+/** The five ways of identity proofing of seed 000. */
+export const IDENTIFICATION_METHODS = ["signature", "cns", "in_person", "video", "cie"] as const;
+export type IdentificationMethod = (typeof IDENTIFICATION_METHODS)[number];
+
+/** The online identity request (seed 000). Tenants without it have no enrolment pages. */
+export const EnrolmentPolicy = z
+  .object({
+    /** Identification methods offered, in the order shown. */
+    methods: z.array(z.enum(IDENTIFICATION_METHODS)).min(1).default([...IDENTIFICATION_METHODS]),
+    /** Registration points for identification in person. */
+    points: z
+      .array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), name: z.string().min(1), address: z.string().min(1) }).strict())
+      .default([]),
+    /** Days an unfinished request is kept (and can be resumed) before it is deleted. */
+    requestDays: int(1, 365).default(30),
+    /** Days before that deadline on which a reminder e-mail goes out. */
+    reminderDaysBefore: int(1, 60).default(7),
+    /** How long the e-mail confirmation code and link stay valid. */
+    emailConfirmationMinutes: int(5, 7 * 24 * 60).default(60),
+    /** Proof-of-work difficulty of the captcha (ALTCHA maximum number; ~0.1 s per 100,000). */
+    captchaMaxNumber: int(1000, 10_000_000).default(100_000),
+    /** Versions of the texts agreed to, recorded with each consent. */
+    versions: z
+      .object({ privacy: z.string().default("1"), marketing: z.string().default("1"), contract: z.string().default("1") })
+      .strict()
+      .default({ privacy: "1", marketing: "1", contract: "1" }),
+  })
+  .strict();
+export type EnrolmentPolicy = z.infer<typeof EnrolmentPolicy>;
+
+export const SecurityQuestion = z.object({ id: z.string().regex(/^[a-z0-9_]{1,40}$/), text: LocalizedText }).strict();
+
+/**
+ * The tenant's policy document. Unknown keys are rejected so that a typo never silently weakens a
+ * policy; missing keys take the defaults above.
+ */
+export const TenantPolicy = z
+  .object({
+    /** What identifies an account: e-mail (SPID user ID), Spanish DNI/NIE, or university codice persona. */
+    identifier: z.enum(["email", "dni", "codice_persona"]).default("email"),
+    /** IANA time zone in which dates are shown to users (messages, pages). */
+    timeZone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be an IANA time zone such as Europe/Rome")
+      .default("UTC"),
+    password: PasswordPolicy.default(PasswordPolicy.parse({})),
+    otp: OtpPolicy.default(OtpPolicy.parse({})),
+    session: SessionPolicy.default(SessionPolicy.parse({})),
+    lockout: LockoutPolicy.default(LockoutPolicy.parse({})),
+    factors: FactorPolicy.default(FactorPolicy.parse({})),
+    securityQuestions: z.array(SecurityQuestion).default([]),
+    enrolment: EnrolmentPolicy.nullable().default(null),
+    inactivity: InactivityPolicy.default(InactivityPolicy.parse({})),
+    recovery: RecoveryPolicy.default(RecoveryPolicy.parse({})),
+    /**
+     * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
+     * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.
+     */
+    messages: z.partialRecord(Locale, z.record(z.string(), z.string().min(1).max(5000))).default({}),
+  })
+  .strict();
+export type TenantPolicy = z.infer<typeof TenantPolicy>;

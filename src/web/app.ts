@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import type { Writable } from "node:stream";
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { i18nPlugin } from "./plugins/i18n.ts";
+import { metricsPlugin } from "./plugins/metrics.ts";
+import { type RateLimitOptions, rateLimitPlugin } from "./plugins/rate-limit.ts";
+import { securityPlugin } from "./plugins/security.ts";
+import { sessionScope } from "./plugins/session.ts";
+import { tenantScope } from "./plugins/tenant.ts";
+import { redactQuery } from "./redact.ts";
+import { renderError } from "./render-error.ts";
+import { assetRoutes } from "./routes/assets.ts";
+import { devOutboxRoutes } from "./routes/dev-outbox.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { accountRoutes } from "./routes/account.ts";
+import { accountApiRoutes } from "./routes/account-api.ts";
+import { adminApiRoutes } from "./routes/admin-api.ts";
+import { enrolmentRoutes } from "./routes/enrolment.ts";
+import { flowApiRoutes } from "./routes/flows-api.ts";
+import { loginRoutes } from "./routes/login.ts";
+import { recoveryRoutes } from "./routes/recovery.ts";
+import { oidcWeb } from "./routes/oidc.ts";
+import { passkeyRoutes } from "./routes/passkeys.ts";
+import { serverIndexRoutes } from "./routes/server-index.ts";
+import { tenantHomeRoutes } from "./routes/tenant-home.ts";
+import { flowRegistry } from "./flows.ts";
+import type { WebServices } from "./services.ts";
+import "./types.ts";
+
+export interface AppOptions extends WebServices {
+  logLevel: string;
+  /** Where logs go (standard output by default); tests pass a buffer. */
+  logStream?: Writable;
+  trustProxy: number;
+  rateLimit: RateLimitOptions;
+  /** The OpenID providers may call relying parties on private networks (settings: oidcPrivateNetwork). */
+  oidcPrivateNetwork?: boolean;
+  /** Bearer token of the admin API; without it the admin API is off. */
+  adminToken?: string | undefined;
+}
+
+/**
+ * Builds the HTTP application. This is the web layer's composition root: it wires the store and
+ * domain services into routes; nothing below `web/` knows about Fastify.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: options.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      redact: {
+        paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]', "*.password", "*.secret"],
+        censor: "[redacted]",
+      },
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: redactQuery(request.url),
+          remoteAddress: request.ip,
+        }),
+      },
+    },
+    genReqId: () => randomUUID(),
+    // Incoming X-Request-Id is not trusted: ids must be unique to correlate logs.
+    requestIdHeader: false,
+    // Trust X-Forwarded-For from exactly this many proxies in front of us.
+    trustProxy: (_address: string, hop: number) => hop < options.trustProxy,
+    bodyLimit: 256 * 1024,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.decorate("devMode", options.devMode);
+  app.decorateRequest("tenant", null);
+  app.decorateRequest("session", null);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(securityPlugin, { https: options.publicUrl.current.startsWith("https://") });
+  await app.register(metricsPlugin);
+  await app.register(i18nPlugin);
+  await app.register(rateLimitPlugin, options.rateLimit);
+
+  app.setErrorHandler((error, request, reply) => renderError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    renderError(request, reply, Object.assign(new Error("not found"), { statusCode: 404 })),
+  );
+
+  const flows = flowRegistry(options);
+  const oidc = oidcWeb(options, app.log, { privateNetwork: options.oidcPrivateNetwork ?? false });
+  await app.register(healthRoutes(options.store));
+  await app.register(assetRoutes);
+  await app.register(serverIndexRoutes(options.store));
+  await app.register(adminApiRoutes(options, oidc.providers, options.adminToken), { prefix: "/admin/api" });
+  await app.register(
+    async (scope) => {
+      await tenantScope(options.store)(scope);
+      await sessionScope(options)(scope);
+      // Unknown pages under a tenant still get the tenant's language and look.
+      scope.setNotFoundHandler((request, reply) =>
+        renderError(request, reply, Object.assign(new Error("not found"), { statusCode: 404 })),
+      );
+      await scope.register(tenantHomeRoutes);
+      await scope.register(passkeyRoutes(options), { prefix: "/api/passkeys" });
+      await scope.register(flowApiRoutes(options, flows), { prefix: "/api/flows" });
+      await scope.register(enrolmentRoutes(options, flows), { prefix: "/enrol" });
+      await scope.register(accountApiRoutes(options), { prefix: "/api/account" });
+      await scope.register(loginRoutes(options, flows, oidc.signOut));
+      await scope.register(oidc.plugin);
+      await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
+      await scope.register(accountRoutes(options, flows), { prefix: "/account" });
+      if (options.devMode) await scope.register(devOutboxRoutes(options), { prefix: "/dev" });
+    },
+    { prefix: "/t/:tenant" },
+  );
+  return app;
+}

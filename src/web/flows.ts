@@ -1,0 +1,45 @@
+import type { FlowServices } from "../flows/engine.ts";
+import { enrolmentFlow } from "../flows/enrolment/flow.ts";
+import type { EnrolmentData } from "../flows/enrolment/data.ts";
+import type { AnyFlowDefinition, FlowDefinition } from "../flows/flow.ts";
+import type { LoginData } from "../flows/login/data.ts";
+import type { RecoveryData } from "../flows/recovery/data.ts";
+import type { SettingsData } from "../flows/settings/data.ts";
+import { loginFlow } from "../flows/login/flow.ts";
+import { recoveryFlow } from "../flows/recovery/flow.ts";
+import { settingsFlow } from "../flows/settings/flow.ts";
+import type { Tenant } from "../tenants/tenant.ts";
+
+/** Each kind of flow and the data it keeps. */
+export interface FlowKinds {
+  enrolment: EnrolmentData;
+  login: LoginData;
+  recovery: RecoveryData;
+  settings: SettingsData;
+}
+
+/** The flows each tenant runs, bound to this server's services. */
+export function flowRegistry(services: FlowServices) {
+  const outside = { attempts: services.attempts, clockNow: () => services.clock.now() };
+  const definitions: { [K in keyof FlowKinds]: FlowDefinition<FlowKinds[K]> } = {
+    enrolment: enrolmentFlow(outside),
+    login: loginFlow(outside),
+    recovery: recoveryFlow(outside),
+    settings: settingsFlow,
+  };
+  return {
+    /** The definition of `kind` if the tenant runs it (enrolment only where the policy has one). */
+    forTenant<K extends keyof FlowKinds>(tenant: Tenant, kind: K): FlowDefinition<FlowKinds[K]> | undefined {
+      if (kind === "enrolment" && !tenant.policy.enrolment) return undefined;
+      return definitions[kind];
+    },
+    /** The same for a kind named by a client, which may be anything. */
+    anyForTenant(tenant: Tenant, kind: string): AnyFlowDefinition | undefined {
+      if (!Object.hasOwn(definitions, kind)) return undefined;
+      const definition: AnyFlowDefinition | undefined = this.forTenant(tenant, kind as keyof FlowKinds);
+      return definition;
+    },
+  };
+}
+
+export type FlowRegistry = ReturnType<typeof flowRegistry>;

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { createFlow } from "../../flows/engine.ts";
+import type { Flow, FlowOutput, StepOutcome } from "../../flows/flow.ts";
+import type { LoginData } from "../../flows/login/data.ts";
+import { maskContact } from "../../identity/identifiers.ts";
+import { findAccount } from "../../identity/accounts.ts";
+import { findSession, revokeSession } from "../../identity/sessions.ts";
+import type { MessageKey } from "../../shared/i18n/translate.ts";
+import { browserFlows, type Form, html, safeReturnTo } from "../browser-flows.ts";
+import type { FlowRegistry } from "../flows.ts";
+import { pageContext } from "../page-context.ts";
+import { actorOf, identityDeps, type WebServices } from "../services.ts";
+import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
+import { loginPage, loginStepPage } from "../views/login.ts";
+
+const NOTICES: MessageKey[] = ["password_expired", "login.password_must_change", "login.sms_sent", "login.email_sent", "login.reauth", "recovery.done", "login.signed_out"];
+
+/**
+ * Sign-in pages: `/t/<tenant>/login?level=1|2&return_to=<path>` and the flow's further steps,
+ * then the session cookie and back to where the user was going (a path of the same tenant only).
+ * The first page creates no flow: the first form post does, so crawlers and prefetches write
+ * nothing.
+ */
+export function loginRoutes(services: WebServices, registry: FlowRegistry, signOut: (request: FastifyRequest, reply: FastifyReply) => Promise<void>) {
+  const flows = browserFlows(services, registry, "login", "login");
+  const https = () => services.publicUrl.current.startsWith("https://");
+  const noticeOf = (request: FastifyRequest, code: unknown, params: Record<string, string> = {}) => {
+    const key = NOTICES.find((n) => n === code);
+    return key ? request.t(key, params) : undefined;
+  };
+
+  async function identifyFields(request: FastifyRequest) {
+    const step = flows.definition(request).steps.identify!;
+    return step.fields({ tenant: request.tenant!, flow: { data: {} } as Flow<LoginData>, locale: request.locale, t: request.t, deps: identityDeps(services) });
+  }
+
+  async function renderStep(request: FastifyRequest, reply: FastifyReply, flow: Flow<LoginData>, state = flows.formState(request), notice?: string) {
+    const step = flow.step!;
+    const deps = identityDeps(services);
+    const fields = await flows.definition(request).steps[step]!.fields({ tenant: request.tenant!, flow, locale: request.locale, t: request.t, deps });
+    const account = flow.accountId ? await findAccount(deps, request.tenant!, flow.accountId) : undefined;
+    return html(reply, state.errors.length ? 400 : 200, loginStepPage(pageContext(request), request.tenant!, { flow, step, fields, state, notice, account }));
+  }
+
+  /** Signed in: the cookie, the browser's previous session ended (a new id at every sign-in), and on. */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply, flow: Flow<LoginData>, output: FlowOutput | undefined) {
+    const session = output!.session!;
+    const previous = request.session;
+    if (previous && previous.id !== session.id) {
+      const account = await findAccount(identityDeps(services), request.tenant!, previous.accountId);
+      if (account) await revokeSession(identityDeps(services), request.tenant!, account, previous.id, actorOf(request));
+    }
+    const full = await findSession(identityDeps(services), request.tenant!, session.token);
+    setSessionCookie(reply, request.tenant!, session.token, full!, https());
+    flows.unbind(reply, request);
+    return reply.redirect(flow.data.returnTo ?? `/t/${request.tenant!.id}/account`, 303);
+  }
+
+  async function afterStep(request: FastifyRequest, reply: FastifyReply, flow: Flow<LoginData>, outcome: StepOutcome<LoginData>, form: Form) {
+    if (outcome.type === "finish") return signedIn(request, reply, flow, outcome.output);
+    if (outcome.type === "reject") {
+      if (flow.step === "identify") {
+        const state = flows.formState(request, outcome.errors, form);
+        return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo }));
+      }
+      return renderStep(request, reply, flow, flows.formState(request, outcome.errors, form));
+    }
+    flows.bind(reply, request, flow);
+    const notice = outcome.notice ? `?notice=${encodeURIComponent(outcome.notice.code)}` : "";
+    return reply.redirect(`${flows.base(request)}/${flow.id}${notice}`, 303);
+  }
+
+  return async (app: FastifyInstance) => {
+    app.get<{ Querystring: { level?: string; return_to?: string; notice?: string } }>("/login", async (request, reply) => {
+      const level = request.query.level === "2" ? 2 : 1;
+      return html(
+        reply,
+        200,
+        loginPage(pageContext(request), request.tenant!, {
+          fields: await identifyFields(request),
+          state: flows.formState(request),
+          level,
+          returnTo: safeReturnTo(request, request.query.return_to),
+          notice: noticeOf(request, request.query.notice),
+        }),
+      );
+    });
+
+    app.post("/login", async (request, reply) => {
+      const form = (request.body ?? {}) as Form;
+      const data: LoginData = { level: form.level === "2" ? 2 : 1, ...(safeReturnTo(request, form.return_to) ? { returnTo: safeReturnTo(request, form.return_to)! } : {}) };
+      const flow = await createFlow(services, request.tenant!, flows.definition(request), "browser", data);
+      const result = await flows.submit(request, flow.id, "identify", form, { csrfToken: flow.csrfToken });
+      return afterStep(request, reply, result.flow, result.outcome, form);
+    });
+
+    app.get<{ Params: { id: string }; Querystring: { notice?: string } }>("/login/:id", async (request, reply) => {
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow) || flow.state !== "active") return reply.redirect(`/t/${request.tenant!.id}/login`, 303);
+      const account = flow.accountId ? await findAccount(identityDeps(services), request.tenant!, flow.accountId) : undefined;
+      const sentTo = request.query.notice === "login.email_sent" ? account?.email : account?.phone;
+      const notice = noticeOf(request, request.query.notice, { to: sentTo ? maskContact(sentTo) : "" });
+      return renderStep(request, reply, flow, flows.formState(request), notice);
+    });
+
+    app.post<{ Params: { id: string } }>("/login/:id", async (request, reply) => {
+      const form = (request.body ?? {}) as Form;
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow)) return reply.redirect(`/t/${request.tenant!.id}/login`, 303);
+      const { csrf_token, step, ...input } = form;
+      const result = await flows.submit(request, flow.id, String(step ?? ""), input, { csrfToken: typeof csrf_token === "string" ? csrf_token : undefined });
+      return afterStep(request, reply, result.flow, result.outcome, form);
+    });
+
+    /**
+     * Signing out ends this session only (others are ended from the panel), and this browser's
+     * single sign-on to relying parties, which are told by back-channel logout.
+     */
+    app.post("/logout", async (request, reply) => {
+      if (request.session) {
+        const account = await findAccount(identityDeps(services), request.tenant!, request.session.accountId);
+        if (account) await revokeSession(identityDeps(services), request.tenant!, account, request.session.id, actorOf(request));
+      }
+      await signOut(request, reply);
+      clearSessionCookie(reply, request.tenant!);
+      return reply.redirect(`/t/${request.tenant!.id}/login?notice=login.signed_out`, 303);
+    });
+  };
+}

@@ -1,0 +1,58 @@
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { ensureTenants } from "../../src/tenants/service.ts";
+import { demoTenants } from "../../src/tenants/demo.ts";
+import { createSecrets, type Secrets } from "../../src/shared/crypto/secrets.ts";
+import { openStore } from "../../src/store/db.ts";
+import { randomBytes } from "node:crypto";
+import { databaseAttemptStore } from "../../src/store/attempts.ts";
+import type { Store } from "../../src/store/db.ts";
+import type { IdentityDeps } from "../../src/identity/deps.ts";
+import { type AppOptions, buildApp } from "../../src/web/app.ts";
+import { withCheapHashing } from "./identity.ts";
+import { fakeClock, freshStore } from "./stores.ts";
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  deps: IdentityDeps;
+  clock: ReturnType<typeof fakeClock>;
+  /** Every log line the app wrote. */
+  logs: string[];
+}
+
+/**
+ * The real app on a fresh in-memory store with the demo tenants, logs captured. With `node`, a
+ * second app on the same database (another node): its own store and pool, the same secrets.
+ */
+export async function testApp(
+  overrides: Partial<AppOptions> = {},
+  node?: { databaseUrl: string; secrets: Secrets; clock?: ReturnType<typeof fakeClock> },
+): Promise<TestApp> {
+  const store = node ? openStore(node.databaseUrl) : await freshStore("sqlite");
+  await store.migrate();
+  await ensureTenants(store, fakeClock(), demoTenants.map(withCheapHashing), { actor: "test" });
+  const logs: string[] = [];
+  const clock = node?.clock ?? fakeClock();
+  const secrets = node?.secrets ?? createSecrets(randomBytes(32));
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString());
+      callback();
+    },
+  });
+  const app = await buildApp({
+    store,
+    clock,
+    secrets,
+    attempts: databaseAttemptStore(store.repos),
+    devMode: false,
+    publicUrl: { current: "http://localhost" },
+    logLevel: "info",
+    logStream,
+    trustProxy: 0,
+    rateLimit: { max: 1000, windowSeconds: 60 },
+    ...overrides,
+  });
+  return { app, store, logs, clock, deps: { repos: store.repos, clock, secrets } };
+}
