@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(flowApiRoutes(options, flows), { prefix: "/api/flows" });
       await scope.register(enrolmentRoutes(options, flows), { prefix: "/enrol" });
       await scope.register(accountApiRoutes(options), { prefix: "/api/account" });
-      await scope.register(loginRoutes(options, flows, oidc.signOut));
+      await scope.register(loginRoutes(options, flows, oidc));
       await scope.register(oidc.plugin);
       await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
       await scope.register(accountRoutes(options, flows), { prefix: "/account" });

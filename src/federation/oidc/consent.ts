@@ -25,15 +25,19 @@ interface PromptDetails {
   missingResourceScopes?: Record<string, string[]>;
 }
 
+/** The claims that scopes and named claims add up to, among those the client may receive (`sub` aside). */
+function claimsFor(scopes: readonly string[], named: readonly string[], allowedClaims: readonly string[] | undefined): string[] {
+  const fromScopes = scopes.flatMap((s) => (s in CLAIMS_BY_SCOPE ? [...CLAIMS_BY_SCOPE[s as keyof typeof CLAIMS_BY_SCOPE]] : []));
+  const allowed = new Set(allowedClaims ?? RELEASABLE_CLAIMS);
+  return [...new Set([...fromScopes, ...named])].filter((c) => c !== "sub" && allowed.has(c));
+}
+
 export function consentRequest(interaction: Interaction, allowedClaims: readonly string[] | undefined): ConsentRequest {
   const details = interaction.prompt.details as PromptDetails;
   const scopes = details.missingOIDCScope ?? [];
-  const fromScopes = scopes.flatMap((s) => (s in CLAIMS_BY_SCOPE ? [...CLAIMS_BY_SCOPE[s as keyof typeof CLAIMS_BY_SCOPE]] : []));
-  const allowed = new Set(allowedClaims ?? RELEASABLE_CLAIMS);
-  const claims = [...new Set([...fromScopes, ...(details.missingOIDCClaims ?? [])])].filter((c) => c !== "sub" && allowed.has(c));
   return {
     clientId: interaction.params.client_id as string,
-    claims,
+    claims: claimsFor(scopes, details.missingOIDCClaims ?? [], allowedClaims),
     offlineAccess: scopes.includes("offline_access"),
     resources: Object.keys(details.missingResourceScopes ?? {}),
   };
@@ -88,19 +92,22 @@ export async function rememberedGrant(deps: IdentityDeps, tenant: Tenant, ctx: K
 /** Clients the holder agreed to share data with (the self-service panel's "applications"). */
 export async function consentsOf(deps: IdentityDeps, tenant: Tenant, accountId: string) {
   const rows = await deps.repos.clientConsents.ofAccount(tenant.id, accountId);
-  const names = new Map<string, string>();
+  const consents = [];
   for (const row of rows) {
-    const client = await deps.repos.oidcClients.find(tenant.id, row.client_id);
-    names.set(row.client_id, client ? ((JSON.parse(client.metadata) as { client_name?: string }).client_name ?? row.client_id) : row.client_id);
+    const found = await deps.repos.oidcClients.find(tenant.id, row.client_id);
+    const client = found ? (JSON.parse(found.metadata) as { client_name?: string; tessera_claims?: string[] }) : undefined;
+    const scope = row.scope.split(" ").filter(Boolean);
+    consents.push({
+      clientId: row.client_id,
+      name: client?.client_name ?? row.client_id,
+      scope,
+      // What the client receives: the claims of the scopes and those asked for by name.
+      claims: claimsFor(scope, JSON.parse(row.claims) as string[], client?.tessera_claims),
+      givenAt: row.given_at,
+      updatedAt: row.updated_at,
+    });
   }
-  return rows.map((row) => ({
-    clientId: row.client_id,
-    name: names.get(row.client_id)!,
-    scope: row.scope.split(" ").filter(Boolean),
-    claims: JSON.parse(row.claims) as string[],
-    givenAt: row.given_at,
-    updatedAt: row.updated_at,
-  }));
+  return consents;
 }
 
 /**

@@ -20,10 +20,30 @@ const CSP_DIRECTIVES = {
   baseUri: ["'none'"],
 };
 
-/** The same policy as a header value, for responses Fastify does not send (oidc-provider's pages). */
-export const CONTENT_SECURITY_POLICY = Object.entries(CSP_DIRECTIVES)
-  .map(([name, values]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${values.join(" ")}`)
-  .join(";");
+/**
+ * The policy as a header value: for responses Fastify does not send (oidc-provider's pages), and
+ * for pages whose forms lead on to a relying party. Browsers apply `form-action` to every redirect
+ * that follows a form's submission, so a sign-in or consent that ends at the client's redirect URI
+ * must name that origin; only the one client's, only on those pages.
+ */
+export function contentSecurityPolicy(options: { https: boolean; formTargets?: readonly string[] }): string {
+  const directives: Record<string, string[]> = { ...CSP_DIRECTIVES, formAction: [...CSP_DIRECTIVES.formAction, ...(options.formTargets ?? [])] };
+  if (options.https) directives.upgradeInsecureRequests = [];
+  return Object.entries(directives)
+    .map(([name, values]) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), ...values].join(" "))
+    .join(";");
+}
+
+/** The origin of a URL a form's answer may redirect to, when it is one a browser can go to. */
+export function formTarget(url: unknown): string[] {
+  if (typeof url !== "string") return [];
+  try {
+    const { protocol, origin } = new URL(url);
+    return protocol === "https:" || protocol === "http:" ? [origin] : [];
+  } catch {
+    return [];
+  }
+}
 
 export const securityPlugin = fp(
   async (app: FastifyInstance, options: { https: boolean }) => {

@@ -50,7 +50,7 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
       history: await accessHistory(deps, tenant, account, 20),
       factors: await factorsOf(deps, account),
       consents: await listConsents(deps, account),
-      applications: (await consentsOf(deps, tenant, account.id)).filter((a) => a.claims.length > 0 || a.scope.length > 0),
+      applications: await consentsOf(deps, tenant, account.id),
       passwordFields: [newPasswordField(tenant, request.t)],
     }, state, notice);
     return html(reply, state.errors.length ? 400 : 200, page);

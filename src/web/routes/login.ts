@@ -9,6 +9,8 @@ import type { MessageKey } from "../../shared/i18n/translate.ts";
 import { browserFlows, type Form, html, safeReturnTo } from "../browser-flows.ts";
 import type { FlowRegistry } from "../flows.ts";
 import { pageContext } from "../page-context.ts";
+import { contentSecurityPolicy } from "../plugins/security.ts";
+import type { OidcWeb } from "./oidc.ts";
 import { actorOf, identityDeps, type WebServices } from "../services.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
 import { loginPage, loginStepPage } from "../views/login.ts";
@@ -21,9 +23,15 @@ const NOTICES: MessageKey[] = ["password_expired", "login.password_must_change",
  * The first page creates no flow: the first form post does, so crawlers and prefetches write
  * nothing.
  */
-export function loginRoutes(services: WebServices, registry: FlowRegistry, signOut: (request: FastifyRequest, reply: FastifyReply) => Promise<void>) {
+export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc: Pick<OidcWeb, "signOut" | "formTargetsOf">) {
   const flows = browserFlows(services, registry, "login", "login");
   const https = () => services.publicUrl.current.startsWith("https://");
+
+  /** A sign-in for a relying party ends at its redirect URI: the page's forms may lead there. */
+  async function allowReturn(request: FastifyRequest, reply: FastifyReply, returnTo: string | undefined) {
+    const targets = await oidc.formTargetsOf(request, returnTo);
+    if (targets.length > 0) reply.header("content-security-policy", contentSecurityPolicy({ https: https(), formTargets: targets }));
+  }
   const noticeOf = (request: FastifyRequest, code: unknown, params: Record<string, string> = {}) => {
     const key = NOTICES.find((n) => n === code);
     return key ? request.t(key, params) : undefined;
@@ -39,6 +47,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, signO
     const deps = identityDeps(services);
     const fields = await flows.definition(request).steps[step]!.fields({ tenant: request.tenant!, flow, locale: request.locale, t: request.t, deps });
     const account = flow.accountId ? await findAccount(deps, request.tenant!, flow.accountId) : undefined;
+    await allowReturn(request, reply, flow.data.returnTo);
     return html(reply, state.errors.length ? 400 : 200, loginStepPage(pageContext(request), request.tenant!, { flow, step, fields, state, notice, account }));
   }
 
@@ -61,6 +70,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, signO
     if (outcome.type === "reject") {
       if (flow.step === "identify") {
         const state = flows.formState(request, outcome.errors, form);
+        await allowReturn(request, reply, flow.data.returnTo);
         return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo }));
       }
       return renderStep(request, reply, flow, flows.formState(request, outcome.errors, form));
@@ -73,6 +83,8 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, signO
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: { level?: string; return_to?: string; notice?: string } }>("/login", async (request, reply) => {
       const level = request.query.level === "2" ? 2 : 1;
+      const returnTo = safeReturnTo(request, request.query.return_to);
+      await allowReturn(request, reply, returnTo);
       return html(
         reply,
         200,
@@ -80,7 +92,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, signO
           fields: await identifyFields(request),
           state: flows.formState(request),
           level,
-          returnTo: safeReturnTo(request, request.query.return_to),
+          returnTo,
           notice: noticeOf(request, request.query.notice),
         }),
       );
@@ -121,7 +133,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, signO
         const account = await findAccount(identityDeps(services), request.tenant!, request.session.accountId);
         if (account) await revokeSession(identityDeps(services), request.tenant!, account, request.session.id, actorOf(request));
       }
-      await signOut(request, reply);
+      await oidc.signOut(request, reply);
       clearSessionCookie(reply, request.tenant!);
       return reply.redirect(`/t/${request.tenant!.id}/login?notice=login.signed_out`, 303);
     });

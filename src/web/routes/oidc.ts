@@ -11,7 +11,7 @@ import { findAccount } from "../../identity/accounts.ts";
 import { revokeSession } from "../../identity/sessions.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { pageContext } from "../page-context.ts";
-import { CONTENT_SECURITY_POLICY } from "../plugins/security.ts";
+import { contentSecurityPolicy, formTarget } from "../plugins/security.ts";
 import { actorOf, identityDeps, type WebServices } from "../services.ts";
 import { errorPage } from "../views/error-page.ts";
 import type { SafeHtml } from "../views/html.ts";
@@ -33,11 +33,12 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
   const requests = new WeakMap<IncomingMessage, FastifyRequest>();
   const requestOf = (req: IncomingMessage) => requests.get(req);
 
-  const page = (ctx: KoaContextWithOIDC, status: number, body: (request: FastifyRequest) => SafeHtml) => {
+  const https = () => services.publicUrl.current.startsWith("https://");
+  const page = (ctx: KoaContextWithOIDC, status: number, body: (request: FastifyRequest) => SafeHtml, formTargets: string[] = []) => {
     const request = requestOf(ctx.req);
     ctx.status = status;
     ctx.type = "html";
-    ctx.set("content-security-policy", CONTENT_SECURITY_POLICY);
+    ctx.set("content-security-policy", contentSecurityPolicy({ https: https(), formTargets }));
     ctx.body = request ? body(request).value : "";
   };
 
@@ -55,7 +56,9 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
       const parsed = logoutForm(form);
       if (!parsed) throw new TypeError("oidc-provider's logout form has changed shape");
       const client = ctx.oidc.client;
-      page(ctx, 200, (request) => logoutConfirmPage(pageContext(request), { ...parsed, clientName: client?.clientName ?? undefined }));
+      // Confirmed, the browser goes back to the client's post-logout redirect URI.
+      const back = formTarget(ctx.oidc.params?.post_logout_redirect_uri);
+      page(ctx, 200, (request) => logoutConfirmPage(pageContext(request), { ...parsed, clientName: client?.clientName ?? undefined }), back);
     },
     loggedOut(ctx) {
       const client = ctx.oidc.client;
@@ -186,6 +189,7 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
         const allowed = client.tessera_claims as string[] | undefined;
         return reply
           .type("text/html; charset=utf-8")
+          .header("content-security-policy", contentSecurityPolicy({ https: https(), formTargets: formTarget(details.params.redirect_uri) }))
           .send(consentPage(pageContext(request), { action: `${here}/consent`, clientName: client.clientName ?? client.clientId, request: consentRequest(details, allowed) }).value);
       }
       throw new TesseraError("oidc.interaction_expired", `unexpected prompt ${details.prompt.name}`, { status: 400 });
@@ -215,9 +219,22 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
     });
   };
 
+  /**
+   * Where a sign-in that comes back to `returnTo` may end: at the redirect URI of the relying
+   * party whose interaction it is (the login pages' Content-Security-Policy names its origin).
+   */
+  async function formTargetsOf(request: FastifyRequest, returnTo: string | undefined): Promise<string[]> {
+    const uid = returnTo?.startsWith(`/t/${request.tenant!.id}/authorize/`) ? returnTo.split("/")[4]?.split("?")[0] : undefined;
+    if (!uid) return [];
+    const provider = await providers.forTenant(request.tenant!);
+    const found = await provider.Interaction.find(uid);
+    return formTarget(found?.params.redirect_uri);
+  }
+
   return {
     providers,
     plugin,
+    formTargetsOf,
     /** Signing out of Tessera signs out of the provider too (back-channel logout to its clients). */
     signOut: async (request: FastifyRequest, reply: FastifyReply) => {
       await providers.endBrowserSession(request.tenant!, request.raw, reply.raw);

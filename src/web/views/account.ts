@@ -7,7 +7,7 @@ import type { FieldSpec } from "../../flows/flow.ts";
 import { errorSummary, type FormState, renderField } from "./form.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { layout, type PageContext } from "./layout.ts";
-import { claimLabel } from "./oidc.ts";
+import { claimLabel, shownClaims } from "./oidc.ts";
 
 export interface PanelData {
   account: Account;
@@ -95,7 +95,7 @@ ${
     ? html`<p>${t("account.none")}</p>`
     : html`<ul>${data.applications.map(
         (a) =>
-          html`<li><strong>${a.name}</strong>: ${a.claims.length > 0 ? a.claims.map((c) => t(claimLabel(c))).join(", ") : t("account.applications.identity_only")} · ${t("account.consent.given", { date: when(a.updatedAt) })} ${post(`${base}/applications/${encodeURIComponent(a.clientId)}/withdraw`, t("account.applications.withdraw"), {}, "button link")}</li>`,
+          html`<li><strong>${a.name}</strong>: ${a.claims.length > 0 ? shownClaims(a.claims).map((c) => t(claimLabel(c))).join(", ") : t("account.applications.identity_only")} · ${t("account.consent.given", { date: when(a.updatedAt) })} ${post(`${base}/applications/${encodeURIComponent(a.clientId)}/withdraw`, t("account.applications.withdraw"), {}, "button link")}</li>`,
       )}</ul>`
 }
 </section>`;

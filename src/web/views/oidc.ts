@@ -9,6 +9,11 @@ export function claimLabel(claim: string): MessageKey {
   return `oidc.claim.${claim.startsWith(EID) ? claim.slice(EID.length) : claim}` as MessageKey;
 }
 
+/** Claims as people are shown them: whether a contact is verified goes with the contact. */
+export function shownClaims(claims: readonly string[]): string[] {
+  return claims.filter((c) => c !== "email_verified" && c !== "phone_number_verified");
+}
+
 /**
  * The consent screen: who asks, for which data (each claim by name), and whether access goes on
  * while the holder is away (offline_access). Both answers post back to the interaction.
@@ -16,7 +21,7 @@ export function claimLabel(claim: string): MessageKey {
 export function consentPage(ctx: PageContext, input: { action: string; clientName: string; request: ConsentRequest }): SafeHtml {
   const { t } = ctx;
   const { request } = input;
-  const shown = request.claims.filter((c) => c !== "email_verified" && c !== "phone_number_verified");
+  const shown = shownClaims(request.claims);
   return layout(ctx, {
     title: t("oidc.consent.title", { client: input.clientName }),
     body: html`<h1>${t("oidc.consent.title", { client: input.clientName })}</h1>
