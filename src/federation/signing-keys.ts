@@ -63,6 +63,10 @@ async function newKeyRow(deps: IdentityDeps, tenant: Tenant, alg: SigningAlg, ac
   };
 }
 
+/** Nodes' clocks differ a little: a tenant's first keys sign from a moment every node has passed. */
+const CLOCK_SKEW_MS = 60_000;
+const firstActivation = (deps: IdentityDeps) => deps.clock.now() - CLOCK_SKEW_MS;
+
 /**
  * Gives the tenant a signing key of each algorithm if it has none that signs or will: at the first
  * start, on every node at once if need be (the first to take the lock makes them).
@@ -72,7 +76,7 @@ export async function ensureSigningKeys(deps: IdentityDeps, tenant: Tenant): Pro
     SIGNING_ALGS.filter((alg) => !rows.some((r) => r.alg === alg && r.retires_at === null && stateOf(r, deps.clock.now()) !== "expired"));
   if (missing(await deps.repos.signingKeys.list(tenant.id)).length === 0) return;
   // Made outside the transaction: an RSA key takes tens of milliseconds.
-  const made = await Promise.all(SIGNING_ALGS.map((alg) => newKeyRow(deps, tenant, alg, deps.clock.now())));
+  const made = await Promise.all(SIGNING_ALGS.map((alg) => newKeyRow(deps, tenant, alg, firstActivation(deps))));
   await deps.repos.atomically(async (repos) => {
     await repos.lock(`signing-keys:${tenant.id}`);
     for (const alg of missing(await repos.signingKeys.list(tenant.id))) await repos.signingKeys.insert(made.find((r) => r.alg === alg)!);
@@ -89,11 +93,18 @@ export async function rotateSigningKeys(
   by: Actor,
   options: { activateInSeconds?: number } = {},
 ): Promise<SigningKey[]> {
-  const activatesAt = deps.clock.now() + (options.activateInSeconds ?? DEFAULT_ACTIVATION_SECONDS) * 1000;
-  const made = await Promise.all(SIGNING_ALGS.map((alg) => newKeyRow(deps, tenant, alg, activatesAt)));
+  const later = deps.clock.now() + (options.activateInSeconds ?? DEFAULT_ACTIVATION_SECONDS) * 1000;
+  const made = await Promise.all(SIGNING_ALGS.map((alg) => newKeyRow(deps, tenant, alg, later)));
+  let activatesAt = later;
   await deps.repos.atomically(async (repos) => {
     await repos.lock(`signing-keys:${tenant.id}`);
     const signing = (await repos.signingKeys.list(tenant.id)).filter((r) => r.retires_at === null);
+    // A tenant without keys yet has nothing to hand over from, and nothing to sign with meanwhile:
+    // its first keys sign at once, as ensureSigningKeys would have made them.
+    if (signing.length === 0) {
+      activatesAt = firstActivation(deps);
+      for (const row of made) row.activates_at = activatesAt;
+    }
     await repos.signingKeys.retire(tenant.id, signing.map((r) => r.kid), activatesAt, activatesAt + RETENTION_MS);
     for (const row of made) await repos.signingKeys.insert(row);
     await recordAuditBy(repos, deps.clock, by, {

@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import { AUTH_METHODS, type ClientInput, createClient, deleteClient, findClient, GRANTS, listClients } from "../../federation/oidc/clients.ts";
 import { standaloneProviders } from "../../federation/oidc/providers.ts";
 import { resolveBaseUrl } from "../../shared/config/settings.ts";
-import { TesseraError } from "../../shared/errors.ts";
+import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import { findTenant } from "../../tenants/service.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import type { Store } from "../../store/db.ts";
@@ -13,6 +13,15 @@ import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
 import { withServices } from "../with-store.ts";
 
 const BY = { actor: "cli" };
+
+/** The client's JWK Set from a file: a file that cannot be read or parsed is bad usage, named as such. */
+function readJwks(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ValidationError("client.invalid", [{ field: "--jwks", code: "invalid.file", message: `${file}: ${(error as Error).message}` }]);
+  }
+}
 
 async function tenantOf(store: Store, id: string): Promise<Tenant> {
   const tenant = await findTenant(store.repos, id);
@@ -69,7 +78,7 @@ export function clientCommand(io: CliIo, _status: ExitStatus): Command {
       ...(o.postLogoutRedirectUri ? { postLogoutRedirectUris: o.postLogoutRedirectUri } : {}),
       ...(o.grant ? { grants: o.grant } : {}),
       ...(o.authMethod ? { authMethod: o.authMethod } : {}),
-      ...(o.jwks ? { jwks: JSON.parse(readFileSync(path.resolve(io.cwd, o.jwks), "utf8")) as unknown } : {}),
+      ...(o.jwks ? { jwks: readJwks(path.resolve(io.cwd, o.jwks)) } : {}),
       ...(o.scope ? { scopes: o.scope } : {}),
       ...(o.claim ? { claims: o.claim } : {}),
       ...(o.level ? { levels: o.level.map(Number) } : {}),

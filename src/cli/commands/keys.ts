@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { DEFAULT_ACTIVATION_SECONDS, listSigningKeys, rotateSigningKeys, type SigningKey } from "../../federation/signing-keys.ts";
-import { TesseraError } from "../../shared/errors.ts";
+import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import { findTenant } from "../../tenants/service.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
@@ -38,7 +38,7 @@ export function keysCommand(io: CliIo, _status: ExitStatus): Command {
     const o = command.opts<{ tenant: string; json?: boolean; activateIn?: string }>();
     const activateInSeconds = o.activateIn === undefined ? undefined : Number(o.activateIn);
     if (activateInSeconds !== undefined && (!Number.isInteger(activateInSeconds) || activateInSeconds < 0)) {
-      throw new TesseraError("keys.invalid", "--activate-in takes a whole number of seconds");
+      throw new ValidationError("keys.invalid", [{ field: "--activate-in", code: "invalid.seconds", message: "takes a whole number of seconds" }]);
     }
     const added = await withServices(settingsFrom(command, io), async (store, deps) =>
       rotateSigningKeys(deps, await load(store, o.tenant), { actor: "cli" }, activateInSeconds === undefined ? {} : { activateInSeconds }),

@@ -19,11 +19,13 @@ const loopback = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * A redirect (or logout) URI: absolute, without a fragment (RFC 6749 §3.1.2), over https, or
  * over http to the machine itself (a native or development client, RFC 8252 §7.3).
  */
-const RedirectUri = z.url().refine((value) => {
+const RedirectUri = z.string().refine((value) => {
+  // Not z.url(): its refinements would still run on a value that is no URL at all.
+  if (!URL.canParse(value)) return false;
   const url = new URL(value);
   if (url.hash) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && loopback.has(url.hostname));
-}, "must be https (or http to localhost), without a fragment");
+}, "must be an absolute https URL (or http to localhost), without a fragment");
 
 const PublicJwks = z.object({
   keys: z
@@ -163,7 +165,9 @@ export async function createClient(
       parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(client)", code: "client.invalid", message: i.message })),
     );
   }
-  const clientId = randomBytes(16).toString("base64url");
+  // Hex: operators pass ids as command-line arguments (one starting with "-" would read as an
+  // option) and copy them by double-click.
+  const clientId = randomBytes(16).toString("hex");
   const metadata = metadataOf(clientId, parsed.data);
   const secret = parsed.data.authMethod === "client_secret_basic" ? randomBytes(32).toString("base64url") : null;
   try {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AUTH_METHODS, createClient, deleteClient, findClient, GRANTS, listClients } from "../../federation/oidc/clients.ts";
 import type { OidcProviders } from "../../federation/oidc/providers.ts";
-import { TesseraError } from "../../shared/errors.ts";
+import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import { findTenant } from "../../tenants/service.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { identityDeps, type WebServices } from "../services.ts";
@@ -30,6 +30,12 @@ const ClientBody = z
   })
   .strict();
 
+/** A validation error in the API's field names (`redirect_uris.0`, not `redirectUris.0`). */
+function inApiNames(error: ValidationError): ValidationError {
+  const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return new ValidationError(error.code, error.issues.map((issue) => ({ ...issue, field: snake(issue.field) })));
+}
+
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /**
@@ -43,16 +49,17 @@ export function adminApiRoutes(services: WebServices, providers: OidcProviders, 
 
   const tenantOf = async (request: FastifyRequest<{ Params: { tenant: string } }>): Promise<Tenant> => {
     const tenant = /^[a-z][a-z0-9-]{1,31}$/.test(request.params.tenant) ? await findTenant(services.store.repos, request.params.tenant) : undefined;
-    if (!tenant) throw new TesseraError("tenant.not_found", "no such tenant", { status: 404 });
+    if (!tenant) throw new TesseraError("tenant.not_found", "no such tenant", { status: 404, params: { tenant: request.params.tenant } });
     return tenant;
   };
 
   return async (app: FastifyInstance) => {
-    app.addHook("onRequest", async (request) => {
+    app.addHook("onRequest", async (request, reply) => {
       if (!expected) throw new TesseraError("http.not_found", "the admin API is off", { status: 404 });
-      const auth = request.headers.authorization;
-      const given = auth?.startsWith("Bearer ") ? createHash("sha256").update(auth.slice(7)).digest() : undefined;
+      const token = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+      const given = token ? createHash("sha256").update(token).digest() : undefined;
       if (!given || !timingSafeEqual(given, expected)) {
+        reply.header("www-authenticate", `Bearer realm="tessera-admin"${token ? ', error="invalid_token"' : ""}`);
         throw new TesseraError("admin.unauthorized", "a valid admin token is needed", { status: 401 });
       }
     });
@@ -79,7 +86,11 @@ export function adminApiRoutes(services: WebServices, providers: OidcProviders, 
         requirePushedAuthorizationRequests: b.require_pushed_authorization_requests,
         requireSignedRequestObject: b.require_signed_request_object,
       });
-      const { client, secret } = await createClient(identityDeps(services), tenant, input, (m) => providers.validateClient(tenant, m), BY(request));
+      const { client, secret } = await createClient(identityDeps(services), tenant, input, (m) => providers.validateClient(tenant, m), BY(request)).catch(
+        (error: unknown) => {
+          throw error instanceof ValidationError ? inApiNames(error) : error;
+        },
+      );
       return reply.code(201).send({ ...client, ...(secret ? { client_secret: secret } : {}) });
     });
 
