@@ -84,6 +84,29 @@ export function parseTenantInput(input: unknown): z.output<typeof TenantInput> {
  * keys added since, and a row edited by hand into nonsense fails loudly instead of half-working.
  */
 function tenantFromRow(row: TenantRow): Tenant {
+  // Every request reads its tenant from the store (another node may have changed it); parsing the
+  // same row again is what costs, so a row's text maps to its parsed, frozen tenant.
+  const key = [row.id, row.display_name, row.locales, row.default_locale, row.policy, row.branding, row.created_at, row.updated_at].join("\u0000");
+  const known = parsed.get(key);
+  if (known) return known;
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  const tenant = deepFreeze(parseTenantRow(row));
+  parsed.set(key, tenant);
+  return tenant;
+}
+
+const PARSED_MAX = 1000;
+const parsed = new Map<string, Tenant>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function parseTenantRow(row: TenantRow): Tenant {
   const tenant = TenantInput.parse({
     id: row.id,
     displayName: row.display_name,
