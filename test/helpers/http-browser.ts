@@ -49,6 +49,8 @@ export function httpBrowser(origin: string, options: { acceptLanguage?: string }
 
   return {
     cookies: jar,
+    /** The Cookie header this browser sends to `url`. */
+    cookieHeader,
 
     /** Requests `url`, following redirects inside `origin`; returns the page, or the URL it left for. */
     async go(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {

@@ -18,8 +18,8 @@ const who = { tenant: "national", identifier: giulia.identifier, password: PASSW
 
 /** The account API as the browser's own pages call it: with the session cookie. */
 async function accountApi(browser: HttpBrowser, path: string) {
-  const cookie = [...browser.cookies.values()].map((c) => `${c.name}=${c.value}`).join("; ");
-  const res = await fetch(`${t.baseUrl}/t/national/api/account${path}`, { headers: { cookie, accept: "application/json" } });
+  const url = `${t.baseUrl}/t/national/api/account${path}`;
+  const res = await fetch(url, { headers: { cookie: browser.cookieHeader(url), accept: "application/json" } });
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -71,11 +71,8 @@ describe("applications in the self-service panel", () => {
 
     const panel = await browser.go("/t/national/account");
     expect(panel.html).toMatch(/<strong>Sportello<\/strong>: only a code that identifies you/);
-    const cookie = [...browser.cookies.values()].map((c) => `${c.name}=${c.value}`).join("; ");
-    const res = await fetch(`${t.baseUrl}/t/national/api/account/applications/not-a-client`, {
-      method: "DELETE",
-      headers: { cookie, origin: t.baseUrl, accept: "application/json" },
-    });
+    const url = `${t.baseUrl}/t/national/api/account/applications/not-a-client`;
+    const res = await fetch(url, { method: "DELETE", headers: { cookie: browser.cookieHeader(url), origin: t.baseUrl, accept: "application/json" } });
     expect(res.status).toBe(404);
   });
 });

@@ -1,5 +1,5 @@
 import helmet from "@fastify/helmet";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import fp from "fastify-plugin";
 
 /**
@@ -45,16 +45,26 @@ export function formTarget(url: unknown): string[] {
   }
 }
 
+declare module "fastify" {
+  interface FastifyReply {
+    /** Lets this page's forms lead on to `origins` (a relying party's), beside this origin. */
+    allowFormTargets(origins: readonly string[]): FastifyReply;
+  }
+}
+
 export const securityPlugin = fp(
   async (app: FastifyInstance, options: { https: boolean }) => {
+    // The CSP is ours rather than helmet's, so that one function writes every policy Tessera sends.
+    const policy = contentSecurityPolicy({ https: options.https });
+    app.addHook("onRequest", async (_request, reply) => {
+      reply.header("content-security-policy", policy);
+    });
+    app.decorateReply("allowFormTargets", function (this: FastifyReply, origins: readonly string[]) {
+      if (origins.length > 0) this.header("content-security-policy", contentSecurityPolicy({ https: options.https, formTargets: origins }));
+      return this;
+    });
     await app.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          ...CSP_DIRECTIVES,
-          ...(options.https ? { upgradeInsecureRequests: [] } : {}),
-        },
-      },
+      contentSecurityPolicy: false,
       strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
       // Nothing leaves for other sites; our own pages keep it, because under `no-referrer` browsers
       // send `Origin: null` on form posts, and the session's CSRF check needs the real origin.

@@ -9,7 +9,6 @@ import type { MessageKey } from "../../shared/i18n/translate.ts";
 import { browserFlows, type Form, html, safeReturnTo } from "../browser-flows.ts";
 import type { FlowRegistry } from "../flows.ts";
 import { pageContext } from "../page-context.ts";
-import { contentSecurityPolicy } from "../plugins/security.ts";
 import type { OidcWeb } from "./oidc.ts";
 import { actorOf, identityDeps, type WebServices } from "../services.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
@@ -29,8 +28,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
 
   /** A sign-in for a relying party ends at its redirect URI: the page's forms may lead there. */
   async function allowReturn(request: FastifyRequest, reply: FastifyReply, returnTo: string | undefined) {
-    const targets = await oidc.formTargetsOf(request, returnTo);
-    if (targets.length > 0) reply.header("content-security-policy", contentSecurityPolicy({ https: https(), formTargets: targets }));
+    reply.allowFormTargets(await oidc.formTargetsOf(request, returnTo));
   }
   const noticeOf = (request: FastifyRequest, code: unknown, params: Record<string, string> = {}) => {
     const key = NOTICES.find((n) => n === code);

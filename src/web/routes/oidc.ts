@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Interaction, InteractionResults, KoaContextWithOIDC, Provider } from "oidc-provider";
-import { type OidcPages } from "../../federation/oidc/configuration.ts";
+import { interactionPath, type OidcPages } from "../../federation/oidc/configuration.ts";
 import { consentRequest, giveConsent } from "../../federation/oidc/consent.ts";
 import { acrFor, requestedLevel } from "../../federation/oidc/levels.ts";
 import { clientLevels } from "../../federation/oidc/policy.ts";
@@ -189,7 +189,7 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
         const allowed = client.tessera_claims as string[] | undefined;
         return reply
           .type("text/html; charset=utf-8")
-          .header("content-security-policy", contentSecurityPolicy({ https: https(), formTargets: formTarget(details.params.redirect_uri) }))
+          .allowFormTargets(formTarget(details.params.redirect_uri))
           .send(consentPage(pageContext(request), { action: `${here}/consent`, clientName: client.clientName ?? client.clientId, request: consentRequest(details, allowed) }).value);
       }
       throw new TesseraError("oidc.interaction_expired", `unexpected prompt ${details.prompt.name}`, { status: 400 });
@@ -224,7 +224,8 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
    * party whose interaction it is (the login pages' Content-Security-Policy names its origin).
    */
   async function formTargetsOf(request: FastifyRequest, returnTo: string | undefined): Promise<string[]> {
-    const uid = returnTo?.startsWith(`/t/${request.tenant!.id}/authorize/`) ? returnTo.split("/")[4]?.split("?")[0] : undefined;
+    const prefix = interactionPath(request.tenant!.id, "");
+    const uid = returnTo?.startsWith(prefix) ? returnTo.slice(prefix.length).split("?")[0] : undefined;
     if (!uid) return [];
     const provider = await providers.forTenant(request.tenant!);
     const found = await provider.Interaction.find(uid);
