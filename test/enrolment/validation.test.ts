@@ -117,7 +117,8 @@ describe("step 2, credentials", () => {
     await refused(flow, "credentials", { ...(await validCredentials(flow)), password }, rules.map((r) => ["password", r]));
   });
 
-  it("needs the privacy consent and a solved captcha, which counts once", async () => {
+  // Four captchas solved by proof of work, each of random cost: 9 to 23 s alone, more under the full suite.
+  it("needs the privacy consent and a solved captcha, which counts once", { timeout: 120_000 }, async () => {
     const flow = await flowAt("credentials");
     await refused(flow, "credentials", { ...(await validCredentials(flow)), privacy_consent: false }, [["privacy_consent", "enrol.privacy_required"]]);
     // After a refusal the challenge is new: the old solution no longer counts.
