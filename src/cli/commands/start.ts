@@ -11,11 +11,13 @@ export function startCommand(io: CliIo, _status: ExitStatus): Command {
   ).action(async (_options: unknown, command: Command) => {
     const settings = settingsFrom(command, io);
     const server = await startServer(settings, { demo: command.opts<{ demo?: boolean }>().demo === true });
-    io.stdout.write(`Tessera listening on ${server.baseUrl}\n`);
-    for (const tenant of server.tenantUrls) io.stdout.write(`  ${tenant.url}  ${tenant.displayName}\n`);
-    if (server.devMode) {
-      io.stdout.write("Development mode: every page says so; messages sent are listed at <tenant URL>dev/outbox\n");
-    }
+    // One write: the server's own log lines go to the same stdout and must not land inside the banner.
+    const banner = [
+      `Tessera listening on ${server.baseUrl}`,
+      ...server.tenantUrls.map((tenant) => `  ${tenant.url}  ${tenant.displayName}`),
+      ...(server.devMode ? ["Development mode: every page says so; messages sent are listed at <tenant URL>dev/outbox"] : []),
+    ];
+    io.stdout.write(`${banner.join("\n")}\n`);
 
     let closing = false;
     const stop = (signal: NodeJS.Signals) => {
