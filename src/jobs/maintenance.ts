@@ -21,4 +21,6 @@ export async function purgeExpired(repos: Repos, clock: Clock, tenants: Tenant[]
   // OpenID Connect: expired codes, tokens, sessions and interactions; keys no longer published.
   await repos.oidcModels.deleteExpired(now);
   await repos.signingKeys.deleteExpired(now);
+  // SAML: answered or abandoned requests past the replay window, sessions past their end.
+  await repos.saml.deleteExpired(now);
 }

@@ -199,6 +199,55 @@ export interface RecoveryCodesTable {
   used_at: number | null;
 }
 
+export interface SamlConsentsTable {
+  tenant_id: string;
+  account_id: string;
+  sp_entity_id: string;
+  attributes: string;
+  given_at: number;
+}
+
+export interface SamlCredentialsTable {
+  tenant_id: string;
+  id: string;
+  private_key: string;
+  certificate: string;
+  created_at: number;
+  not_after: number;
+}
+
+export interface SamlRequestsTable {
+  ticket: string | null;
+  tenant_id: string;
+  sp_entity_id: string;
+  request_id: string;
+  payload: string;
+  created_at: number;
+  expires_at: number;
+  answered_at: number | null;
+}
+
+export interface SamlServiceProvidersTable {
+  tenant_id: string;
+  entity_id: string;
+  metadata: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SamlSessionsTable {
+  session_index: string | null;
+  tenant_id: string;
+  session_id: string;
+  account_id: string;
+  sp_entity_id: string;
+  name_id: string;
+  level: number;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SecurityAnswersTable {
   account_id: string;
   question: string;
@@ -287,6 +336,11 @@ export interface Database {
   password_history: PasswordHistoryTable;
   passwords: PasswordsTable;
   recovery_codes: RecoveryCodesTable;
+  saml_consents: SamlConsentsTable;
+  saml_credentials: SamlCredentialsTable;
+  saml_requests: SamlRequestsTable;
+  saml_service_providers: SamlServiceProvidersTable;
+  saml_sessions: SamlSessionsTable;
   security_answers: SecurityAnswersTable;
   sessions: SessionsTable;
   signing_keys: SigningKeysTable;

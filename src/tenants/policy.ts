@@ -150,6 +150,19 @@ export const EnrolmentPolicy = z
   .strict();
 export type EnrolmentPolicy = z.infer<typeof EnrolmentPolicy>;
 
+/** The SAML identity provider (SPID profile). */
+export const SamlPolicy = z
+  .object({
+    /** How far an AuthnRequest's IssueInstant may be from this server's clock (SPID ErrorCode nr13). */
+    clockSkewSeconds: int(0, 600).default(120),
+    /** How long a user has to sign in before the request times out (SPID ErrorCode nr21). */
+    requestMinutes: int(1, 60).default(15),
+    /** How long an assertion may be presented to the service provider (Conditions, SubjectConfirmationData). */
+    assertionMinutes: int(1, 60).default(5),
+  })
+  .strict();
+export type SamlPolicy = z.infer<typeof SamlPolicy>;
+
 export const SecurityQuestion = z.object({ id: z.string().regex(/^[a-z0-9_]{1,40}$/), text: LocalizedText }).strict();
 
 /**
@@ -181,6 +194,7 @@ export const TenantPolicy = z
     enrolment: EnrolmentPolicy.nullable().default(null),
     inactivity: InactivityPolicy.default(InactivityPolicy.parse({})),
     recovery: RecoveryPolicy.default(RecoveryPolicy.parse({})),
+    saml: SamlPolicy.default(SamlPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

@@ -27,7 +27,7 @@ export const RELEASABLE_CLAIMS: readonly string[] = [
 ];
 
 /** SPID/CIE document types (document_details.type) for the types an identity request records. */
-const DOCUMENT_TYPES: Record<string, string> = {
+export const DOCUMENT_TYPES: Record<string, string> = {
   carta_identita: "cartaIdentita",
   passaporto: "passaporto",
   patente_guida: "patenteGuida",

@@ -5,6 +5,7 @@ import * as m0002 from "./0002-identity.ts";
 import * as m0003 from "./0003-enrolment.ts";
 import * as m0004 from "./0004-self-service.ts";
 import * as m0005 from "./0005-oidc.ts";
+import * as m0006 from "./0006-saml.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -17,6 +18,7 @@ const all: Record<string, VersionedMigration> = {
   "0003-enrolment": m0003,
   "0004-self-service": m0004,
   "0005-oidc": m0005,
+  "0006-saml": m0006,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

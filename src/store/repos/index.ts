@@ -11,6 +11,7 @@ import { instanceRepo } from "./instance.ts";
 import { jobRunRepo } from "./job-runs.ts";
 import { clientConsentRepo, oidcClientRepo, oidcModelRepo, signingKeyRepo } from "./oidc.ts";
 import { otpRepo } from "./otp.ts";
+import { samlRepo } from "./saml.ts";
 import { outboxRepo } from "./outbox.ts";
 import { sessionRepo } from "./sessions.ts";
 import { tenantRepo } from "./tenants.ts";
@@ -34,6 +35,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     oidcClients: oidcClientRepo(db),
     oidcModels: oidcModelRepo(db),
     clientConsents: clientConsentRepo(db),
+    saml: samlRepo(db),
   };
 }
 

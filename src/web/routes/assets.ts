@@ -8,6 +8,7 @@ const ASSETS: Record<string, string> = {
   "favicon.svg": "image/svg+xml",
   "passkeys.js": "text/javascript; charset=utf-8",
   "enrolment.js": "text/javascript; charset=utf-8",
+  "saml-post.js": "text/javascript; charset=utf-8",
 };
 
 export async function assetRoutes(app: FastifyInstance) {

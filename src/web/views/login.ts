@@ -52,7 +52,7 @@ ${
 </section>`
     : ""
 }
-${cancelToService(ctx, tenant, input.returnTo)}
+${cancelToService(ctx, tenant, input.returnTo, input.state)}
 ${
   tenant.policy.enrolment
     ? html`<section aria-labelledby="no-identity"><h2 id="no-identity">${t("login.no_identity")}</h2><p><a class="button" href="${base}/enrol">${t("enrol.title")}</a></p></section>`
@@ -129,16 +129,23 @@ ${Object.entries(hidden({ method: "passkey" })).map(([n, v]) => html`<input type
     state,
     scripts: SCRIPTS,
     flowId: flow.id,
-    content: html`<div class="factors">${sections}</div>${lost ? html`<p class="aside"><strong>${t("login.lost_factor")}</strong> ${lost}</p>` : ""}`,
+    content: html`<div class="factors">${sections}</div>${lost ? html`<p class="aside"><strong>${t("login.lost_factor")}</strong> ${lost}</p>` : ""}${cancelToService(ctx, tenant, flow.data.returnTo, state)}`,
   });
 }
 
 /**
- * When the sign-in is for an application (OpenID Connect), a way to give up and go back to it: the
- * application then learns that the sign-in was cancelled (`access_denied`).
+ * When the sign-in is for an application, a way to give up and go back to it: an OpenID Connect
+ * client then learns that the sign-in was cancelled (`access_denied`); a SAML service provider
+ * gets the SPID ErrorCode of what this page reported (locked out, no credential for the level,
+ * identity suspended or revoked), or "cancelled by the user".
  */
-function cancelToService(ctx: PageContext, tenant: Tenant, returnTo: string | undefined): SafeHtml | string {
+function cancelToService(ctx: PageContext, tenant: Tenant, returnTo: string | undefined, state?: FormState): SafeHtml | string {
   const uid = returnTo ? new RegExp(`^/t/${tenant.id}/authorize/([^/?]+)`).exec(returnTo)?.[1] : undefined;
-  if (!uid) return "";
-  return html`<form method="post" action="/t/${tenant.id}/authorize/${uid}/abort" class="inline-form"><button type="submit" class="button link">${ctx.t("login.cancel_to_service")}</button></form>`;
+  if (uid) {
+    return html`<form method="post" action="/t/${tenant.id}/authorize/${uid}/abort" class="inline-form"><button type="submit" class="button link">${ctx.t("login.cancel_to_service")}</button></form>`;
+  }
+  const ticket = returnTo ? new RegExp(`^/t/${tenant.id}/saml/sso/([^/?]+)$`).exec(returnTo)?.[1] : undefined;
+  if (!ticket) return "";
+  const outcome = state?.errors.find((e) => ["locked", "no_second_factor", "suspended", "revoked"].includes(e.code))?.code;
+  return html`<form method="post" action="/t/${tenant.id}/saml/sso/${ticket}/abort" class="inline-form">${outcome ? html`<input type="hidden" name="outcome" value="${outcome}">` : ""}<button type="submit" class="button link">${ctx.t("login.cancel_to_service")}</button></form>`;
 }

@@ -1,0 +1,199 @@
+import { X509Certificate, verify as verifyData } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
+import type { Element } from "@xmldom/xmldom";
+import { SignedXml } from "xml-crypto";
+import { spidError } from "./errors.ts";
+import type { ServiceProviderDescription } from "./service-provider.ts";
+import { ALG } from "./signature.ts";
+import { attribute, childNamed, childrenNamed, elementsWithId, isElement, MAX_MESSAGE_BYTES, NS, parseXml, textOf, XmlRejected } from "./xml.ts";
+
+/**
+ * Receiving a signed protocol message from a service provider (SAML bindings §3.4 HTTP-Redirect,
+ * §3.5 HTTP-POST), as SPID requires before anything else is looked at: decode, find the issuer
+ * among the registered service providers, verify the signature, and from then on read only what
+ * the signature covers. Failures here are never answered to the (unverified) sender.
+ *
+ * - Redirect: `SigAlg` and `Signature` sign the raw, still URL-encoded query string.
+ * - POST: one enveloped signature, child of the message element, referencing that element's ID,
+ *   which no other element of the document may carry (signature wrapping); the message is then
+ *   re-read from the bytes the signature covers, never from the document as received.
+ */
+export type Binding = "redirect" | "post";
+export type MessageKind = "AuthnRequest" | "LogoutRequest";
+
+export interface ReceivedMessage {
+  binding: Binding;
+  sp: ServiceProviderDescription;
+  /** The signed message element. */
+  message: Element;
+  relayState: string | undefined;
+}
+
+/** What a binding delivered: the raw query string (Redirect) or the form fields (POST). */
+export type Delivery = { binding: "redirect"; rawQuery: string } | { binding: "post"; form: Record<string, unknown> };
+
+const SIG_ALGS: Record<string, string> = {
+  [ALG.rsaSha256]: "sha256",
+  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": "sha384",
+  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "sha512",
+  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "sha256",
+  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": "sha384",
+  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": "sha512",
+};
+const DIGEST_ALGS = new Set([ALG.sha256, "http://www.w3.org/2001/04/xmldsig-more#sha384", "http://www.w3.org/2001/04/xmlenc#sha512"]);
+const TRANSFORMS = new Set<string>([ALG.enveloped, ALG.c14n]);
+/** SAML bindings §3.4.3: RelayState MUST NOT exceed 80 bytes. */
+const MAX_RELAY_STATE = 80;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function decodeBase64(value: string): Buffer {
+  const compact = value.replace(/[\r\n\t ]/g, "");
+  if (compact.length === 0 || !BASE64.test(compact)) throw spidError(4, "the message is not Base64");
+  return Buffer.from(compact, "base64");
+}
+
+/** Query parameters with their raw (encoded) values, as the Redirect signature covers them. */
+function rawParameters(rawQuery: string): Map<string, { raw: string; value: string }> {
+  const found = new Map<string, { raw: string; value: string }>();
+  for (const pair of rawQuery.split("&")) {
+    if (!pair) continue;
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const raw = eq < 0 ? "" : pair.slice(eq + 1);
+    if (!["SAMLRequest", "RelayState", "SigAlg", "Signature"].includes(name)) continue;
+    if (found.has(name)) throw spidError(4, `${name} appears twice`);
+    let value: string;
+    try {
+      value = decodeURIComponent(raw.replace(/\+/g, " "));
+    } catch {
+      throw spidError(4, `${name} is not URL-encoded`);
+    }
+    found.set(name, { raw, value });
+  }
+  return found;
+}
+
+function relayStateOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || Buffer.byteLength(value) > MAX_RELAY_STATE) throw spidError(4, `RelayState must be at most ${MAX_RELAY_STATE} bytes`);
+  return value;
+}
+
+function parseMessage(xml: string, kind: MessageKind): Element {
+  let root: Element;
+  try {
+    root = parseXml(xml).documentElement!;
+  } catch (error) {
+    if (error instanceof XmlRejected) throw spidError(4, `the message is not acceptable XML: ${error.message}`);
+    throw error;
+  }
+  if (!isElement(root, NS.samlp, kind)) throw spidError(4, `the message is not a samlp:${kind}`);
+  return root;
+}
+
+/** The Issuer names a registered SP (Format, if given, is `entity`): else ErrorCode nr10. */
+async function issuerOf(message: Element, find: (entityId: string) => Promise<ServiceProviderDescription | undefined>): Promise<ServiceProviderDescription> {
+  const issuers = childrenNamed(message, NS.saml, "Issuer");
+  const entityId = textOf(issuers[0]);
+  if (issuers.length !== 1 || !entityId) throw spidError(10, "there must be one non-empty Issuer");
+  const format = attribute(issuers[0]!, "Format");
+  if (format !== undefined && format !== "urn:oasis:names:tc:SAML:2.0:nameid-format:entity") throw spidError(10, "Issuer's Format must be entity");
+  const sp = await find(entityId);
+  if (!sp) throw spidError(10, `${entityId} is not a registered service provider`);
+  return sp;
+}
+
+function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp: ServiceProviderDescription): void {
+  const sigAlg = params.get("SigAlg");
+  const signature = params.get("Signature");
+  if (!sigAlg || !signature) throw spidError(7, "the request is not signed (SigAlg and Signature are required)");
+  const hash = SIG_ALGS[sigAlg.value];
+  if (!hash) throw spidError(7, `SigAlg ${sigAlg.value} is not accepted`);
+  let signed = `SAMLRequest=${params.get("SAMLRequest")!.raw}`;
+  const relay = params.get("RelayState");
+  if (relay) signed += `&RelayState=${relay.raw}`;
+  signed += `&SigAlg=${sigAlg.raw}`;
+  const value = decodeBase64(signature.value);
+  const ok = sp.certificates.some((pem) => {
+    try {
+      const key = new X509Certificate(pem).publicKey;
+      return verifyData(hash, Buffer.from(signed), key, value);
+    } catch {
+      return false;
+    }
+  });
+  if (!ok) throw spidError(5, "the query string's signature does not verify with the service provider's certificates");
+}
+
+function verifyEnveloped(message: Element, xml: string, kind: MessageKind, sp: ServiceProviderDescription): Element {
+  const signatures = childrenNamed(message, NS.ds, "Signature");
+  if (signatures.length === 0) throw spidError(7, "the request is not signed (no enveloped Signature)");
+  if (signatures.length > 1) throw spidError(5, "more than one Signature");
+  const signature = signatures[0]!;
+  const id = attribute(message, "ID");
+  if (!id) throw spidError(5, "the signed element has no ID");
+  if (elementsWithId(message.ownerDocument!, id).length !== 1) throw spidError(5, "another element carries the signed element's ID");
+  const signedInfo = childNamed(signature, NS.ds, "SignedInfo");
+  const method = signedInfo && attribute(childNamed(signedInfo, NS.ds, "SignatureMethod") ?? signedInfo, "Algorithm");
+  const references = signedInfo ? childrenNamed(signedInfo, NS.ds, "Reference") : [];
+  if (!method || !SIG_ALGS[method]) throw spidError(7, `SignatureMethod ${method ?? "(none)"} is not accepted`);
+  if (references.length !== 1) throw spidError(5, "the signature must have exactly one Reference");
+  const reference = references[0]!;
+  if (attribute(reference, "URI") !== `#${id}`) throw spidError(5, "the signature does not reference the request element");
+  const digest = attribute(childNamed(reference, NS.ds, "DigestMethod") ?? reference, "Algorithm");
+  if (!digest || !DIGEST_ALGS.has(digest)) throw spidError(7, `DigestMethod ${digest ?? "(none)"} is not accepted`);
+  const transforms = childNamed(reference, NS.ds, "Transforms");
+  for (const t of transforms ? childrenNamed(transforms, NS.ds, "Transform") : []) {
+    if (!TRANSFORMS.has(attribute(t, "Algorithm") ?? "")) throw spidError(7, `Transform ${attribute(t, "Algorithm")} is not accepted`);
+  }
+  for (const pem of sp.certificates) {
+    const verifier = new SignedXml({ publicCert: pem, getCertFromKeyInfo: () => null });
+    let signedBytes: string[];
+    try {
+      verifier.loadSignature(signature);
+      if (!verifier.checkSignature(xml)) continue;
+      signedBytes = verifier.getSignedReferences();
+    } catch {
+      continue;
+    }
+    if (signedBytes.length !== 1) continue;
+    // Only what the signature covers is read from here on.
+    return parseMessage(signedBytes[0]!, kind);
+  }
+  throw spidError(5, "the signature does not verify with the service provider's certificates");
+}
+
+/** Decodes and verifies a request from a registered service provider, or throws its SpidError. */
+export async function receiveSigned(
+  delivery: Delivery,
+  kind: MessageKind,
+  find: (entityId: string) => Promise<ServiceProviderDescription | undefined>,
+): Promise<ReceivedMessage> {
+  if (delivery.binding === "redirect") {
+    const params = rawParameters(delivery.rawQuery);
+    const request = params.get("SAMLRequest");
+    if (!request) throw spidError(4, "no SAMLRequest");
+    const relayState = relayStateOf(params.get("RelayState")?.value);
+    let xml: string;
+    try {
+      xml = inflateRawSync(decodeBase64(request.value), { maxOutputLength: MAX_MESSAGE_BYTES }).toString("utf8");
+    } catch (error) {
+      if (error instanceof Error && error.name === "SpidError") throw error;
+      throw spidError(4, "SAMLRequest is not DEFLATE-compressed, or too large");
+    }
+    const message = parseMessage(xml, kind);
+    const sp = await issuerOf(message, find);
+    verifyRedirect(params, sp);
+    return { binding: "redirect", sp, message, relayState };
+  }
+  const { form } = delivery;
+  if ("SigAlg" in form || "Signature" in form) throw spidError(6, "HTTP-Redirect parameters (SigAlg, Signature) sent by POST");
+  if (typeof form.SAMLRequest !== "string") throw spidError(4, "no SAMLRequest");
+  const relayState = relayStateOf(form.RelayState);
+  const raw = decodeBase64(form.SAMLRequest);
+  if (raw.length > MAX_MESSAGE_BYTES) throw spidError(4, "SAMLRequest is too large");
+  const xml = raw.toString("utf8");
+  const message = parseMessage(xml, kind);
+  const sp = await issuerOf(message, find);
+  return { binding: "post", sp, message: verifyEnveloped(message, xml, kind, sp), relayState };
+}
