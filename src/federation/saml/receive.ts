@@ -1,4 +1,4 @@
-import { X509Certificate, verify as verifyData } from "node:crypto";
+import { type KeyObject, X509Certificate, verify as verifyData } from "node:crypto";
 import { inflateRawSync } from "node:zlib";
 import type { Element } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
@@ -103,6 +103,19 @@ async function issuerOf(message: Element, find: (entityId: string) => Promise<Se
   return sp;
 }
 
+/** Public keys by certificate: parsing a certificate costs more than verifying a signature with it. */
+const publicKeys = new Map<string, KeyObject>();
+function publicKeyOf(pem: string): KeyObject {
+  let key = publicKeys.get(pem);
+  if (!key) {
+    key = new X509Certificate(pem).publicKey;
+    // Bounded: certificates come only from registered metadata, but registrations change.
+    if (publicKeys.size >= 1000) publicKeys.clear();
+    publicKeys.set(pem, key);
+  }
+  return key;
+}
+
 function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp: ServiceProviderDescription): void {
   const sigAlg = params.get("SigAlg");
   const signature = params.get("Signature");
@@ -116,8 +129,7 @@ function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp:
   const value = decodeBase64(signature.value);
   const ok = sp.certificates.some((pem) => {
     try {
-      const key = new X509Certificate(pem).publicKey;
-      return verifyData(hash, Buffer.from(signed), key, value);
+      return verifyData(hash, Buffer.from(signed), publicKeyOf(pem), value);
     } catch {
       return false;
     }

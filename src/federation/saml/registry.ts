@@ -36,13 +36,28 @@ export async function registerServiceProvider(deps: IdentityDeps, tenant: Tenant
   return description;
 }
 
+/**
+ * Descriptions by stored text: every SSO request reads its SP's, and the text only changes when
+ * the metadata does. Frozen, as they are shared.
+ */
+const parsed = new Map<string, ServiceProviderDescription>();
+function descriptionOf(text: string): ServiceProviderDescription {
+  let description = parsed.get(text);
+  if (!description) {
+    description = Object.freeze(ServiceProviderDescription.parse(JSON.parse(text)));
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(text, description);
+  }
+  return description;
+}
+
 export async function findServiceProvider(deps: IdentityDeps, tenant: Tenant, entityId: string): Promise<ServiceProviderDescription | undefined> {
   const row = await deps.repos.saml.serviceProvider(tenant.id, entityId);
-  return row ? ServiceProviderDescription.parse(JSON.parse(row.description)) : undefined;
+  return row ? descriptionOf(row.description) : undefined;
 }
 
 export async function listServiceProviders(deps: IdentityDeps, tenant: Tenant): Promise<ServiceProviderDescription[]> {
-  return (await deps.repos.saml.serviceProviders(tenant.id)).map((row) => ServiceProviderDescription.parse(JSON.parse(row.description)));
+  return (await deps.repos.saml.serviceProviders(tenant.id)).map((row) => descriptionOf(row.description));
 }
 
 export async function removeServiceProvider(deps: IdentityDeps, tenant: Tenant, entityId: string, by: Actor): Promise<void> {
