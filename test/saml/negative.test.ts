@@ -465,7 +465,7 @@ const refused: RefusedCase[] = [
 ];
 
 describe("SAML SSO: requests refused on an error page (HTTP 403)", () => {
-  it.each(refused)("nr$code: $name", async ({ send: sendIt, code }) => {
+  it.each(refused.map((c) => ({ ...c, nr: `nr${pad(c.code)}` })))("$nr: $name", async ({ send: sendIt, code }) => {
     await expectRefused(await sendIt(), code);
   });
 
@@ -581,7 +581,7 @@ const answered: AnsweredCase[] = [
 ];
 
 describe.each(["redirect", "post"] as const)("SAML SSO over %s: requests answered to the service provider with a signed error Response", (binding) => {
-  it.each(answered)("nr$code: $name", async ({ spec, code, acs, noInResponseTo }) => {
+  it.each(answered.map((c) => ({ ...c, nr: `nr${pad(c.code)}` })))("$nr: $name", async ({ spec, code, acs, noInResponseTo }) => {
     const { id, xml } = authnRequest(spec());
     const relayState = `rs-${randomBytes(4).toString("hex")}`;
     await expectAnswered(await send(binding, xml, relayState), code, { acs, inResponseTo: noInResponseTo ? undefined : id, relayState });
