@@ -286,6 +286,8 @@ describe("SAML SSO: valid requests are accepted (what every negative case depart
     { name: "ACS index 1", spec: () => ({ attrs: { AssertionConsumerServiceIndex: "1" } }) },
     { name: "ACS by URL and HTTP-POST ProtocolBinding", spec: () => ({ attrs: { AssertionConsumerServiceIndex: undefined, AssertionConsumerServiceURL: ACS_2, ProtocolBinding: BINDING.post } }) },
     { name: "RelayState of exactly 80 bytes", spec: () => ({}), relayState: "r".repeat(80) },
+    // The SPID rules allow the IdP's entityID as Destination, SAML its SSO endpoint.
+    { name: "Destination is the identity provider's entityID", spec: () => ({ attrs: { Destination: `${t.baseUrl}/t/national` } }) },
     // Just under the 64 KiB limit (comments are not signed content, and the schema check skips them).
     { name: "a request padded to 60 KiB", spec: () => ({ children: [nameIdPolicy(), `<!--${"x".repeat(60 * 1024)}-->`, requestedAuthnContext()] }) },
   ];
@@ -612,5 +614,17 @@ describe("SAML SSO: faults the bindings see differently", () => {
     const { id, xml } = authnRequest();
     await expectAccepted(await sendRedirect(xml), "redirect");
     await expectAnswered(await sendPost(xml), 13, { inResponseTo: id });
+  });
+});
+
+describe("SAML SSO: HEAD", () => {
+  // A prefetcher's HEAD must not use the request's ID up: the user's GET that follows is accepted.
+  it("refuses HEAD (nr06, 403) without recording the request", async () => {
+    const query = redirectQuery(deflated(authnRequest().xml), { relayState: "head" });
+    const head = await fetch(`${ssoUrl()}?${query}`, { method: "HEAD", redirect: "manual" });
+    expect(head.status).toBe(403);
+    const get = await getSso(query);
+    expect(get.status).toBe(303);
+    expect(get.headers.get("location")).toMatch(/^\/t\/national\/login\?/);
   });
 });

@@ -126,7 +126,7 @@ function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp:
   const relay = params.get("RelayState");
   if (relay) signed += `&RelayState=${relay.raw}`;
   signed += `&SigAlg=${sigAlg.raw}`;
-  const value = decodeBase64(signature.value);
+  const value = Buffer.from(signature.value, "base64");
   const ok = sp.certificates.some((pem) => {
     try {
       return verifyData(hash, Buffer.from(signed), publicKeyOf(pem), value);

@@ -89,6 +89,7 @@ export async function receiveAuthnRequest(ctx: Context, delivery: Delivery): Pro
     now,
     policy: tenant.policy.saml,
     ssoUrl: ctx.idp.ssoUrl,
+    entityId: ctx.idp.entityId,
     offeredLevels: SUPPORTED_LEVELS,
     found: {},
   };

@@ -164,11 +164,12 @@ export function samlRoutes(services: WebServices) {
       return reply.type("application/samlmetadata+xml").header("cache-control", "public, max-age=3600").send(cached.xml);
     });
 
-    app.get("/saml/sso", (request, reply) => sso(request, reply, { binding: "redirect", rawQuery: rawQuery(request) }));
+    // No HEAD twin: a prefetcher's HEAD would use the request's ID up, and the user's GET be a replay.
+    app.get("/saml/sso", { exposeHeadRoute: false }, (request, reply) => sso(request, reply, { binding: "redirect", rawQuery: rawQuery(request) }));
     app.post("/saml/sso", (request, reply) => sso(request, reply, { binding: "post", form: formOf(request) }));
     // The bindings use GET and POST only (SPID ErrorCode nr06).
     app.route({
-      method: ["PUT", "DELETE", "PATCH"],
+      method: ["HEAD", "PUT", "DELETE", "PATCH"],
       url: "/saml/sso",
       handler: (request, reply) => refused(request, reply, spidError(6, `${request.method} is not a SAML binding's method`)),
     });
@@ -203,7 +204,7 @@ export function samlRoutes(services: WebServices) {
       return answerOnce(request, reply, request.params.ticket, found.pending, { error: spidError(code, `the user went back to the service (${typeof outcome === "string" ? outcome : "cancelled"})`) });
     });
 
-    app.get("/saml/slo", (request, reply) => slo(request, reply, { binding: "redirect", rawQuery: rawQuery(request) }));
+    app.get("/saml/slo", { exposeHeadRoute: false }, (request, reply) => slo(request, reply, { binding: "redirect", rawQuery: rawQuery(request) }));
     app.post("/saml/slo", (request, reply) => slo(request, reply, { binding: "post", form: formOf(request) }));
   };
 }

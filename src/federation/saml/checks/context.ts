@@ -22,8 +22,9 @@ export interface AuthnRequestCheck {
   binding: Binding;
   now: number;
   policy: SamlPolicy;
-  /** This tenant's SSO endpoint: what Destination must say. */
+  /** This tenant's SSO endpoint and entityID: what Destination may say. */
   ssoUrl: string;
+  entityId: string;
   offeredLevels: readonly Level[];
   found: {
     id?: string;
