@@ -58,14 +58,17 @@ export interface SignIn {
 
 /**
  * Every sign-in, newest first: to the identity provider (time, address, level, methods) and to
- * each service through it (OpenID Connect authorizations), from the audit log.
+ * each service through it (OpenID Connect authorizations, SAML assertions), from the audit log.
  */
 export async function accessHistory(deps: IdentityDeps, tenant: Tenant, account: Account, limit = 50): Promise<SignIn[]> {
-  const entries = await deps.repos.audit.bySubject(tenant.id, account.id, ["session.created", "oidc.authorized"], limit);
+  const entries = await deps.repos.audit.bySubject(tenant.id, account.id, ["session.created", "oidc.authorized", "saml.authorized"], limit);
   return entries.map((e) => {
-    const data = JSON.parse(e.data) as { level?: number; amr?: string[]; acr?: string; clientName?: string; client?: string };
+    const data = JSON.parse(e.data) as { level?: number; amr?: string[]; acr?: string; clientName?: string; client?: string; spName?: string; sp?: string };
     if (e.type === "oidc.authorized") {
       return { at: e.at, ip: e.ip, level: (data.acr && levelFromAcr(data.acr)) || 1, methods: data.amr ?? [], service: data.clientName ?? data.client ?? null };
+    }
+    if (e.type === "saml.authorized") {
+      return { at: e.at, ip: e.ip, level: data.level ?? 1, methods: data.amr ?? [], service: data.spName ?? data.sp ?? null };
     }
     return { at: e.at, ip: e.ip, level: data.level ?? 1, methods: data.amr ?? [], service: null };
   });

@@ -191,4 +191,18 @@ describe("SAML journeys", () => {
     const panel = await browser.go(`${t.baseUrl}/t/national/account`);
     expect(new URL(panel.url).pathname).toBe("/t/national/login");
   });
+
+  it("lists the service in the panel with its attributes and its sign-ins; withdrawing asks again next time", async () => {
+    const { keys, browser } = await setup();
+    const saml = await sp(keys);
+    await throughPages(browser, await browser.go(await saml.getAuthorizeUrlAsync("x", undefined, {})));
+    let panel = await browser.go(`${t.baseUrl}/t/national/account`);
+    expect(panel.html).toMatch(/<strong>Comune di Esempio<\/strong>: [^<]*Fiscal code/);
+    // The access history names the service signed in to.
+    expect(panel.html.match(/Comune di Esempio/g)!.length).toBeGreaterThanOrEqual(2);
+    panel = await browser.submit(panel, /\/applications\/saml-[^/]+\/withdraw$/, {});
+    expect(panel.html).not.toMatch(/<strong>Comune di Esempio<\/strong>/);
+    const again = await browser.go(await saml.getAuthorizeUrlAsync("y", undefined, {}));
+    expect(again.html).toContain("Comune di Esempio asks for your data");
+  });
 });

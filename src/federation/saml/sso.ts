@@ -213,7 +213,7 @@ export async function answer(
     tenantId: tenant.id,
     type: "saml.authorized",
     subject: account.id,
-    data: { sp: pending.spEntityId, spName: pending.spName, level, attributes: pending.attributes },
+    data: { sp: pending.spEntityId, spName: pending.spName, level, amr: session.amr, attributes: pending.attributes },
   });
   const xml = await successResponse(
     {

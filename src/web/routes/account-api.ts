@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { consentsOf, withdrawConsent } from "../../federation/oidc/consent.ts";
+import { applicationsOf, withdrawApplication } from "../../federation/applications.ts";
 import { type Account, findAccount } from "../../identity/accounts.ts";
 import { listConsents } from "../../identity/consents.ts";
 import { generateRecoveryCodes } from "../../identity/recovery-codes.ts";
@@ -118,8 +118,9 @@ export function accountApiRoutes(services: WebServices) {
 
     app.get("/applications", async (request) => {
       const account = await accountOf(request);
-      return (await consentsOf(identityDeps(services), request.tenant!, account.id)).map((a) => ({
-        client_id: a.clientId,
+      return (await applicationsOf(identityDeps(services), request.tenant!, account.id)).map((a) => ({
+        client_id: a.id,
+        protocol: a.protocol,
         name: a.name,
         scope: a.scope,
         claims: a.claims,
@@ -129,7 +130,7 @@ export function accountApiRoutes(services: WebServices) {
     });
 
     app.delete<{ Params: { clientId: string } }>("/applications/:clientId", async (request, reply) => {
-      const withdrawn = await change(request, (deps, account) => withdrawConsent(deps, request.tenant!, account.id, request.params.clientId, actorOf(request)));
+      const withdrawn = await change(request, (deps, account) => withdrawApplication(deps, request.tenant!, account.id, request.params.clientId, actorOf(request)));
       if (!withdrawn) throw new TesseraError("client.not_found", "no consent to that application", { status: 404 });
       return reply.code(204).send();
     });

@@ -1,6 +1,6 @@
 import { newPasswordField } from "../../flows/password-fields.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { consentsOf, withdrawConsent } from "../../federation/oidc/consent.ts";
+import { applicationsOf, withdrawApplication } from "../../federation/applications.ts";
 import { startFlow } from "../../flows/engine.ts";
 import type { Flow } from "../../flows/flow.ts";
 import { FACTOR_ACTIONS, FIRST_STEP, SETTINGS_ACTIONS, type SettingsAction, type SettingsData } from "../../flows/settings/data.ts";
@@ -50,7 +50,7 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
       history: await accessHistory(deps, tenant, account, 20),
       factors: await factorsOf(deps, account),
       consents: await listConsents(deps, account),
-      applications: await consentsOf(deps, tenant, account.id),
+      applications: await applicationsOf(deps, tenant, account.id),
       passwordFields: [newPasswordField(tenant, request.t)],
     }, state, notice);
     return html(reply, state.errors.length ? 400 : 200, page);
@@ -156,7 +156,7 @@ ${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_toke
 
     /** The holder takes back what they let an application have; it must ask again. */
     app.post<{ Params: { clientId: string } }>("/applications/:clientId/withdraw", async (request, reply) =>
-      change(request, reply, (deps, account) => withdrawConsent(deps, request.tenant!, account.id, request.params.clientId, actorOf(request))),
+      change(request, reply, (deps, account) => withdrawApplication(deps, request.tenant!, account.id, request.params.clientId, actorOf(request))),
     );
 
     app.post("/consents/marketing/withdraw", async (request, reply) =>

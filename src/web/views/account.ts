@@ -1,3 +1,4 @@
+import type { MessageKey } from "../../shared/i18n/translate.ts";
 import type { Account } from "../../identity/accounts.ts";
 import type { Consent } from "../../identity/consents.ts";
 import type { Factors, SignIn } from "../../identity/self-service.ts";
@@ -17,7 +18,7 @@ export interface PanelData {
   factors: Factors;
   consents: Consent[];
   /** Relying parties the holder agreed to share data with. */
-  applications: { clientId: string; name: string; claims: string[]; updatedAt: number }[];
+  applications: { id: string; protocol: "oidc" | "saml"; name: string; claims: string[]; updatedAt: number }[];
   passwordFields: FieldSpec[];
 }
 
@@ -95,7 +96,7 @@ ${
     ? html`<p>${t("account.none")}</p>`
     : html`<ul>${data.applications.map(
         (a) =>
-          html`<li><strong>${a.name}</strong>: ${a.claims.length > 0 ? shownClaims(a.claims).map((c) => t(claimLabel(c))).join(", ") : t("account.applications.identity_only")} · ${t("account.consent.given", { date: when(a.updatedAt) })} ${post(`${base}/applications/${encodeURIComponent(a.clientId)}/withdraw`, t("account.applications.withdraw"), {}, "button link")}</li>`,
+          html`<li><strong>${a.name}</strong>: ${a.claims.length === 0 ? t("account.applications.identity_only") : a.protocol === "saml" ? a.claims.map((c) => t(`saml.attribute.${c}` as MessageKey)).join(", ") : shownClaims(a.claims).map((c) => t(claimLabel(c))).join(", ")} · ${t("account.consent.given", { date: when(a.updatedAt) })} ${post(`${base}/applications/${encodeURIComponent(a.id)}/withdraw`, t("account.applications.withdraw"), {}, "button link")}</li>`,
       )}</ul>`
 }
 </section>`;
