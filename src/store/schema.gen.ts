@@ -217,7 +217,7 @@ export interface SamlCredentialsTable {
 }
 
 export interface SamlRequestsTable {
-  ticket: string | null;
+  ticket: string;
   tenant_id: string;
   sp_entity_id: string;
   request_id: string;
@@ -237,7 +237,7 @@ export interface SamlServiceProvidersTable {
 }
 
 export interface SamlSessionsTable {
-  session_index: string | null;
+  session_index: string;
   tenant_id: string;
   session_id: string;
   account_id: string;

@@ -37,7 +37,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // unique (issuer, request id) pair is what refuses a replay, on whichever node it arrives.
   await db.schema
     .createTable("saml_requests")
-    .addColumn("ticket", "text", (c) => c.primaryKey())
+    .addColumn("ticket", "text", (c) => c.primaryKey().notNull())
     .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
     .addColumn("sp_entity_id", "text", (c) => c.notNull())
     .addColumn("request_id", "text", (c) => c.notNull())
@@ -53,7 +53,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Tessera session it was issued from, so that a LogoutRequest can be matched and propagated.
   await db.schema
     .createTable("saml_sessions")
-    .addColumn("session_index", "text", (c) => c.primaryKey())
+    .addColumn("session_index", "text", (c) => c.primaryKey().notNull())
     .addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
     .addColumn("session_id", "text", (c) => c.notNull())
     .addColumn("account_id", "text", (c) => c.notNull())
