@@ -187,34 +187,40 @@ export async function answer(
 ): Promise<Answer | undefined> {
   const { deps, tenant } = ctx;
   const now = deps.clock.now();
-  if (!(await deps.repos.saml.answerRequest(tenant.id, ticket, now))) return undefined;
   const to = { acs: pending.acs, inResponseTo: pending.requestId, relayState: pending.relayState };
-  if ("error" in outcome) {
-    await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "saml.failed", data: { sp: pending.spEntityId, error: outcome.error.statusMessage } });
-    return answerWithError(ctx, to, outcome.error);
-  }
-  const { session, account } = outcome;
-  const level = assertedLevel(pending, session);
   const nameId = samlId();
   const sessionIndex = samlId();
-  const validForMs = tenant.policy.saml.assertionMinutes * 60_000;
-  await deps.repos.saml.insertSession({
-    session_index: sessionIndex,
-    tenant_id: tenant.id,
-    session_id: session.id,
-    account_id: account.id,
-    sp_entity_id: pending.spEntityId,
-    name_id: nameId,
-    level,
-    created_at: now,
-    expires_at: session.expiresAt,
+  const level = "error" in outcome ? undefined : assertedLevel(pending, outcome.session);
+  // One transaction: the request marked answered, the session recorded for single logout, the
+  // audit entry. Signing comes after it, so that no transaction waits on the thread pool.
+  const answered = await deps.repos.atomically(async (repos) => {
+    if (!(await repos.saml.answerRequest(tenant.id, ticket, now))) return false;
+    if ("error" in outcome) {
+      await recordAuditBy(repos, deps.clock, by, { tenantId: tenant.id, type: "saml.failed", data: { sp: pending.spEntityId, error: outcome.error.statusMessage } });
+      return true;
+    }
+    const { session, account } = outcome;
+    await repos.saml.insertSession({
+      session_index: sessionIndex,
+      tenant_id: tenant.id,
+      session_id: session.id,
+      account_id: account.id,
+      sp_entity_id: pending.spEntityId,
+      name_id: nameId,
+      level: level!,
+      created_at: now,
+      expires_at: session.expiresAt,
+    });
+    await recordAuditBy(repos, deps.clock, by, {
+      tenantId: tenant.id,
+      type: "saml.authorized",
+      subject: account.id,
+      data: { sp: pending.spEntityId, spName: pending.spName, level, amr: session.amr, attributes: pending.attributes },
+    });
+    return true;
   });
-  await recordAuditBy(deps.repos, deps.clock, by, {
-    tenantId: tenant.id,
-    type: "saml.authorized",
-    subject: account.id,
-    data: { sp: pending.spEntityId, spName: pending.spName, level, amr: session.amr, attributes: pending.attributes },
-  });
+  if (!answered) return undefined;
+  if ("error" in outcome) return answerWithError(ctx, to, outcome.error);
   const xml = await successResponse(
     {
       idpEntityId: ctx.idp.entityId,
@@ -222,12 +228,12 @@ export async function answer(
       destination: pending.acs,
       inResponseTo: pending.requestId,
       now,
-      validForMs,
+      validForMs: tenant.policy.saml.assertionMinutes * 60_000,
       nameId,
       sessionIndex,
-      authnInstant: session.authenticatedAt,
-      level,
-      attributes: releasedAttributes(pending, account),
+      authnInstant: outcome.session.authenticatedAt,
+      level: level!,
+      attributes: releasedAttributes(pending, outcome.account),
     },
     ctx.credential,
   );
