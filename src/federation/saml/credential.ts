@@ -7,7 +7,7 @@ import type { SamlCredentialRow } from "../../store/repos/saml.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { KEYS_REFRESH_MS } from "../signing-keys.ts";
 
-x509.cryptoProvider.set(webcrypto);
+x509.cryptoProvider.set(globalThis.crypto);
 
 /**
  * A tenant's SAML signing credential: an RSA-2048 key (SPID: at least 2048 bits, SHA-256) with a

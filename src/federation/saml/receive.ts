@@ -162,7 +162,8 @@ function verifyEnveloped(message: Element, xml: string, kind: MessageKind, sp: S
     const verifier = new SignedXml({ publicCert: pem, getCertFromKeyInfo: () => null });
     let signedBytes: string[];
     try {
-      verifier.loadSignature(signature);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed where the DOM lib is loaded (test/browser's project): there xml-crypto's Node is the DOM's, which xmldom's Element is not
+      verifier.loadSignature(signature as unknown as Parameters<SignedXml["loadSignature"]>[0]);
       if (!verifier.checkSignature(xml)) continue;
       signedBytes = verifier.getSignedReferences();
     } catch {
