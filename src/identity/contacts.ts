@@ -6,6 +6,7 @@ import { type Account, findAccountByIdentifier } from "./accounts.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
 import { maskContact, normalizeEmail, normalizePhone } from "./identifiers.ts";
 import { issueOtp, verifyOtp, type VerifyOutcome } from "./otp.ts";
+import { formatDate } from "../shared/i18n/dates.ts";
 
 /**
  * Changing contact details (seed 002: "cambio de datos de contacto"): a code goes to the new
@@ -65,7 +66,7 @@ export async function confirmContactChange(
   });
   if (old) {
     const locale = account.locale ?? tenant.defaultLocale;
-    const date = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short", timeZone: tenant.policy.timeZone }).format(now);
+    const date = formatDate(now, locale, tenant.policy.timeZone, "dateTime");
     await enqueueMessage(deps, {
       tenant,
       channel: kind === "email" ? "email" : "sms",

@@ -5,6 +5,7 @@ import type { Tenant } from "../tenants/tenant.ts";
 import { type Account, accountFromRow } from "./accounts.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
 import { revokeAllSessions } from "./sessions.ts";
+import { formatDate } from "../shared/i18n/dates.ts";
 
 /**
  * An identity suspended (it can be reactivated) or revoked (for good), at the holder's request or
@@ -33,7 +34,7 @@ export async function changeAccountState(
       locale,
       params: {
         state: t(`account.state.${state}`),
-        date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short", timeZone: tenant.policy.timeZone }).format(now),
+        date: formatDate(now, locale, tenant.policy.timeZone, "dateTime"),
       },
     });
   }
@@ -77,7 +78,7 @@ export async function processInactiveIdentities(deps: IdentityDeps, tenants: Ten
         locale,
         params: {
           days: Math.ceil((revokeAt - now) / DAY),
-          date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: tenant.policy.timeZone }).format(revokeAt),
+          date: formatDate(revokeAt, locale, tenant.policy.timeZone, "date"),
         },
         dedupeKey: `inactivity:${account.id}:${lastUse}:${day}`,
       });

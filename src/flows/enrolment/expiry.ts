@@ -4,6 +4,7 @@ import { enqueueMessage } from "../../messaging/outbox.ts";
 import type { Locale } from "../../shared/i18n/locales.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { ENROLMENT } from "./data.ts";
+import { formatDate } from "../../shared/i18n/dates.ts";
 
 const DAY = 86_400_000;
 
@@ -36,7 +37,7 @@ export async function processExpiringEnrolments(
         template: "enrolment_reminder",
         locale,
         params: {
-          date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: tenant.policy.timeZone }).format(flow.expires_at),
+          date: formatDate(flow.expires_at, locale, tenant.policy.timeZone, "date"),
           resume_url: `${tenantUrl(tenant)}/enrol/resume`,
         },
         dedupeKey: `enrolment-reminder:${flow.id}`,

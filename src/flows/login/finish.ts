@@ -7,6 +7,7 @@ import { enqueueMessage } from "../../messaging/outbox.ts";
 import { translator } from "../../shared/i18n/translate.ts";
 import type { StepContext, StepOutcome } from "../flow.ts";
 import type { LoginData } from "./data.ts";
+import { formatDate } from "../../shared/i18n/dates.ts";
 
 /**
  * After the password (and a new one, if it had to change): done at level 1, else on to the
@@ -47,7 +48,7 @@ export async function signedIn(ctx: StepContext<LoginData>, account: Account, le
       template: "login_notice",
       locale,
       params: {
-        date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short", timeZone: ctx.tenant.policy.timeZone }).format(session.createdAt),
+        date: formatDate(session.createdAt, locale, ctx.tenant.policy.timeZone, "dateTime"),
         ip: ctx.by.ip ?? "",
         level: `${level}`,
       },

@@ -1,6 +1,7 @@
 import { enqueueMessage } from "../../messaging/outbox.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import type { IdentityDeps } from "../deps.ts";
+import { formatDate } from "../../shared/i18n/dates.ts";
 
 const DAY = 86_400_000;
 
@@ -37,7 +38,7 @@ export async function sendPasswordExpiryReminders(deps: IdentityDeps, tenant: Te
       locale,
       params: {
         name: account.given_name ?? account.identifier,
-        date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: tenant.policy.timeZone }).format(expiresAt),
+        date: formatDate(expiresAt, locale, tenant.policy.timeZone, "date"),
         days: Math.ceil(remaining / DAY),
       },
       dedupeKey: `password-expiry:${account.id}:${account.password_set_at}:${day}`,

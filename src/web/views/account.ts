@@ -9,6 +9,7 @@ import { errorSummary, type FormState, renderField } from "./form.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { layout, type PageContext } from "./layout.ts";
 import { claimLabel, shownClaims } from "./oidc.ts";
+import { formatDate } from "../../shared/i18n/dates.ts";
 
 export interface PanelData {
   account: Account;
@@ -39,7 +40,7 @@ export function accountPage(ctx: PageContext, tenant: Tenant, data: PanelData, s
   const { t } = ctx;
   const base = `/t/${tenant.id}/account`;
   const { account } = data;
-  const when = (ms: number) => new Intl.DateTimeFormat(ctx.locale, { dateStyle: "medium", timeStyle: "short", timeZone: tenant.policy.timeZone }).format(ms);
+  const when = (ms: number) => formatDate(ms, ctx.locale, tenant.policy.timeZone, "shortDateTime");
   const post = (action: string, label: string, fields: Record<string, string> = {}, kind = "button") =>
     html`<form method="post" action="${action}" class="inline-form">${Object.entries(fields).map(([n, v]) => html`<input type="hidden" name="${n}" value="${v}">`)}<button type="submit" class="${kind}">${label}</button></form>`;
   const row = (label: string, value: string | null | undefined) => html`<div><dt>${label}</dt><dd>${value ?? "—"}</dd></div>`;

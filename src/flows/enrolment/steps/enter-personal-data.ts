@@ -9,6 +9,7 @@ import { translator } from "../../../shared/i18n/translate.ts";
 import type { FieldSpec, StepDefinition } from "../../flow.ts";
 import { type EnrolmentData, sealContext, text } from "../data.ts";
 import { personalOf } from "./change-password.ts";
+import { dayOf } from "../../../shared/i18n/dates.ts";
 
 /** Identity documents SPID accepts (Regole tecniche, art. 7), as the `idCard` attribute names them. */
 export const DOCUMENT_TYPES = ["carta_identita", "passaporto", "patente_guida", "patente_nautica", "porto_armi", "tessera_riconoscimento"] as const;
@@ -94,7 +95,7 @@ export const enterPersonalData: StepDefinition<EnrolmentData, Input> = {
 
   async handle(ctx, input) {
     const { deps, tenant, flow } = ctx;
-    const today = new Intl.DateTimeFormat("en-CA", { timeZone: tenant.policy.timeZone }).format(deps.clock.now());
+    const today = dayOf(deps.clock.now(), tenant.policy.timeZone);
     const errors: FieldIssue[] = [];
     const fail = (field: Field, code: string, params?: Record<string, string | number>) =>
       errors.push({ field, code, message: code, ...(params ? { params } : {}) });

@@ -8,6 +8,7 @@ import { enqueueMessage } from "../../../messaging/outbox.ts";
 import type { StepDefinition } from "../../flow.ts";
 import { newPasswordField, passwordIssues } from "../../password-fields.ts";
 import type { RecoveryData } from "../data.ts";
+import { formatDate } from "../../../shared/i18n/dates.ts";
 
 /**
  * The new password, under the full policy. Then every session of the account ends, the holder is
@@ -39,7 +40,7 @@ export function setNewPassword(attempts: AttemptStore): StepDefinition<RecoveryD
           to: account.email,
           template: "password_reset",
           locale,
-          params: { date: new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short", timeZone: tenant.policy.timeZone }).format(deps.clock.now()) },
+          params: { date: formatDate(deps.clock.now(), locale, tenant.policy.timeZone, "dateTime") },
         });
       }
       return { type: "finish", state: "complete", notice: { code: "recovery.done" } };
