@@ -20,6 +20,9 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, CI: "", TESSERA_MASTER_KEY: "", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, stopped as a whole: `npm start` runs the server as a grandchild,
+    // which signalling npm alone would leave running after the test.
+    detached: true,
   });
   let out = "";
   let err = "";
@@ -46,7 +49,13 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
       });
     },
     async stop() {
-      if (proc.exitCode === null) proc.kill("SIGTERM");
+      if (proc.exitCode === null) {
+        try {
+          process.kill(-proc.pid!, "SIGTERM");
+        } catch {
+          proc.kill("SIGTERM");
+        }
+      }
       return exited;
     },
   };
