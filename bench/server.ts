@@ -1,24 +1,57 @@
 /**
- * What every benchmark needs of a Tessera server: started as `npm start` runs it (a child
- * process on SQLite, the demo tenants), its command line, and citizens to sign in.
+ * What every benchmark needs of a Tessera server: a store to run on (a fresh SQLite file, or a
+ * fresh schema of the PostgreSQL server), the server itself started as `npm start` starts it (a
+ * child process with the demo tenants), its command line, and its memory.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { createAccount } from "../src/identity/accounts.ts";
-import { setPassword } from "../src/identity/password/service.ts";
-import { systemClock } from "../src/shared/clock.ts";
-import { loadMasterKey } from "../src/shared/crypto/master-key.ts";
-import { createSecrets } from "../src/shared/crypto/secrets.ts";
-import { openStore } from "../src/store/db.ts";
-import { findTenant } from "../src/tenants/service.ts";
+import pg from "pg";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
-export const PASSWORD = "Quercia-Verde-2026!";
 
-export interface User {
-  identifier: string;
-  password: string;
+export type Engine = "sqlite" | "postgres";
+
+/** Where the PostgreSQL benchmarks run: a schema of their own in this database, dropped after. */
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export interface Target {
+  engine: Engine;
+  dataDir: string;
+  databaseUrl: string;
+  dispose(): Promise<void>;
 }
+
+export async function newTarget(engine: Engine): Promise<Target> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `tessera-bench-${engine}-`));
+  if (engine === "sqlite") {
+    return { engine, dataDir, databaseUrl: `sqlite:${path.join(dataDir, "tessera.db")}`, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const schema = `bench_${randomBytes(6).toString("hex")}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create schema ${schema}`);
+  return {
+    engine,
+    dataDir,
+    databaseUrl: `${POSTGRES_URL}?schema=${schema}`,
+    async dispose() {
+      await admin(`drop schema ${schema} cascade`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const storeArgs = (target: Target) => ["--data-dir", target.dataDir, ...(target.engine === "postgres" ? ["--database-url", target.databaseUrl] : [])];
 
 export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
@@ -33,19 +66,54 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegEx
   });
 }
 
-export async function tessera(dataDir: string): Promise<{ baseUrl: string; child: ChildProcess }> {
+export interface Server {
+  baseUrl: string;
+  child: ChildProcess;
+  /** Resident set size of the server process now, in bytes (Linux: /proc). */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+export async function tessera(target: Target): Promise<Server> {
   const child = spawn(
     process.execPath,
-    // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
-    [...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), path.join(ROOT, "bin/tessera.js"), "start", "--demo", "--port", "0", "--host", "localhost", "--data-dir", dataDir, "--log-level", "warn", "--rate-limit-max", "100000000"],
+    [
+      // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      path.join(ROOT, "bin/tessera.js"),
+      "start",
+      "--demo",
+      "--port",
+      "0",
+      "--host",
+      "localhost",
+      ...storeArgs(target),
+      "--log-level",
+      "warn",
+      "--rate-limit-max",
+      "100000000",
+    ],
     { env: { ...process.env, TESSERA_MASTER_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const [, baseUrl] = await waitForLine(child, /Tessera listening on (\S+)/);
-  return { baseUrl: baseUrl!, child };
+  return {
+    baseUrl: baseUrl!,
+    child,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) * 1024,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
 }
 
-export async function cli(dataDir: string, argv: string[]): Promise<string> {
-  const child = spawn(process.execPath, [path.join(ROOT, "bin/tessera.js"), ...argv, "--data-dir", dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+export async function cli(target: Target, argv: string[]): Promise<string> {
+  const child = spawn(process.execPath, [path.join(ROOT, "bin/tessera.js"), ...argv, ...storeArgs(target)], {
+    env: { ...process.env, TESSERA_MASTER_KEY: "" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const code = await new Promise((resolve) => child.on("exit", resolve));
@@ -53,30 +121,7 @@ export async function cli(dataDir: string, argv: string[]): Promise<string> {
   return out;
 }
 
-export async function registerClient(dataDir: string, argv: string[]): Promise<{ id: string; secret: string }> {
-  const out = JSON.parse(await cli(dataDir, ["client", "create", "--tenant", "national", "--json", ...argv])) as { client_id: string; client_secret: string };
+export async function registerClient(target: Target, argv: string[]): Promise<{ id: string; secret: string }> {
+  const out = JSON.parse(await cli(target, ["client", "create", "--tenant", "national", "--json", ...argv])) as { client_id: string; client_secret: string };
   return { id: out.client_id, secret: out.client_secret };
 }
-
-/**
- * One citizen per simulated browser: brute-force protection books every attempt as a failure until
- * it succeeds, so one account signing in from many browsers at once would look like an attack.
- */
-export async function citizens(dataDir: string, count: number): Promise<User[]> {
-  const store = openStore(`sqlite:${path.join(dataDir, "tessera.db")}`);
-  try {
-    const deps = { repos: store.repos, clock: systemClock, secrets: createSecrets(loadMasterKey(undefined, dataDir).key) };
-    const tenant = (await findTenant(store.repos, "national"))!;
-    const users: User[] = [];
-    for (let i = 0; i < count; i++) {
-      const identifier = `cittadino${i}@bench.example.it`;
-      const account = await createAccount(deps, tenant, { state: "active", identifier, email: identifier, emailVerified: true, givenName: "Bench", familyName: `User ${i}` }, { actor: "bench" });
-      await setPassword(deps, tenant, account, PASSWORD, { actor: "bench" });
-      users.push({ identifier, password: PASSWORD });
-    }
-    return users;
-  } finally {
-    await store.close();
-  }
-}
-

@@ -110,8 +110,8 @@ export interface Submission {
 /**
  * Runs one step of a flow. In order: the flow is live and of this channel, the CSRF token matches
  * (browser flows), the step is the current one (or one that may be re-opened from it), the input
- * passes the step's schema; then the step's gate (outside any transaction), its handler and the
- * flow's new state in one transaction (the flow row locked), one audit entry, and its settle.
+ * passes the step's schema; then the step's gate and its slow preparation (outside any
+ * transaction), its handler and the flow's new state in one transaction (the flow row locked), one audit entry, and its settle.
  * User errors come back as a `reject` outcome, after the transaction has committed what the
  * handler counted (attempts); nothing else is written.
  */
@@ -142,6 +142,8 @@ export async function submitStep<D extends object>(
   };
   const refused = await step.gate?.(outside, input);
   if (refused) return { flow: before, outcome: { type: "reject", errors: refused } };
+  const deps = { repos: services.store.repos, clock: services.clock, secrets: services.secrets };
+  const prepared: unknown = await step.prepare?.({ ...outside, deps }, input);
 
   const result = await services.store
     .transaction(async (repos) => {
@@ -150,7 +152,7 @@ export async function submitStep<D extends object>(
     const flow = checkLive(services, row && flowFromRow<D>(row));
     checkSubmission(definition, flow, submission);
     const ctx: StepContext<D> = { ...outside, flow, deps: { repos, clock: services.clock, secrets: services.secrets } };
-    const outcome: StepOutcome<D> = await step.handle(ctx, input);
+    const outcome: StepOutcome<D> = await step.handle(ctx, input, prepared);
     const updated = applyOutcome(flow, outcome, services.clock.now());
     await repos.flows.update(flow.id, {
       state: updated.state,

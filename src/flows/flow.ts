@@ -119,7 +119,7 @@ export interface ViewContext<D extends object> {
   deps: IdentityDeps;
 }
 
-export interface StepDefinition<D extends object, I = unknown> {
+export interface StepDefinition<D extends object, I = unknown, P = undefined> {
   name: string;
   input: z.ZodType<I>;
   fields(view: ViewContext<D>): Promise<FieldSpec[]> | FieldSpec[];
@@ -135,7 +135,15 @@ export interface StepDefinition<D extends object, I = unknown> {
    * step fails (brute-force protection). Returns errors to refuse the step.
    */
   gate?(ctx: Omit<StepContext<D>, "deps">, input: I): Promise<FieldIssue[] | null>;
-  handle(ctx: StepContext<D>, input: I): Promise<StepOutcome<D>>;
+  /**
+   * Runs outside the transaction, after the gate, for slow work that needs no lock: checking a
+   * password (argon2id: tens of milliseconds on the thread pool). Inside the transaction it would
+   * hold the database that long: SQLite's one writer, and a PostgreSQL connection with the flow's
+   * row lock, which made sign-ins queue behind each other's hashing. What it returns goes to
+   * `handle`, which must check under the lock that it still holds.
+   */
+  prepare?(ctx: StepContext<D>, input: I): Promise<P>;
+  handle(ctx: StepContext<D>, input: I, prepared: P): Promise<StepOutcome<D>>;
   /** Runs after the transaction has committed (the other half of `gate`). */
   settle?(ctx: Omit<StepContext<D>, "deps">, input: I, outcome: StepOutcome<D>): Promise<void>;
 }
@@ -143,7 +151,7 @@ export interface StepDefinition<D extends object, I = unknown> {
 // A registry holds steps of every input type; each step's handler only ever receives what its own
 // schema produced, which the engine guarantees (it parses with that step's schema).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyStep<D extends object> = StepDefinition<D, any>;
+export type AnyStep<D extends object> = StepDefinition<D, any, any>;
 
 /** A flow of any kind, as the generic routes (the JSON API) see it. */
 export type AnyFlowDefinition = FlowDefinition<object>;

@@ -110,12 +110,13 @@ async function pruneHistory(deps: IdentityDeps, policy: PasswordPolicy, accountI
 
 export type PasswordVerdict =
   | { ok: false }
-  | { ok: true; expired: boolean; mustChange: boolean; expiresAt: number | null };
+  | { ok: true; expired: boolean; mustChange: boolean; expiresAt: number | null; hash: string };
 
 /**
  * Checks a password. A hash made with other parameters than the tenant's current ones is
  * replaced on success. Without an account (or a password), a dummy hash is verified instead,
- * so that timing does not tell whether an identifier exists.
+ * so that timing does not tell whether an identifier exists. `hash`: the one now stored, for a
+ * caller that checked outside a transaction to see under it that the password is still the same.
  */
 export async function verifyPassword(
   deps: IdentityDeps,
@@ -127,9 +128,11 @@ export async function verifyPassword(
   const stored = account && (await deps.repos.accounts.password(credentialOwner(account)));
   if (!account || !stored) return verifyAgainstDummy(password, policy.hashing).then(() => ({ ok: false }));
   if (!(await verifySecret(stored.hash, password))) return { ok: false };
+  let hash = stored.hash;
   if (needsRehash(stored.hash, policy.hashing)) {
-    await deps.repos.accounts.rehashPassword(credentialOwner(account), await hashSecret(password, policy.hashing));
+    hash = await hashSecret(password, policy.hashing);
+    await deps.repos.accounts.rehashPassword(credentialOwner(account), hash);
   }
   const expiresAt = passwordExpiresAt(policy, stored.set_at);
-  return { ok: true, expired: expiresAt !== null && expiresAt <= deps.clock.now(), mustChange: stored.must_change === 1, expiresAt };
+  return { ok: true, expired: expiresAt !== null && expiresAt <= deps.clock.now(), mustChange: stored.must_change === 1, expiresAt, hash };
 }

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { findAccountByIdentifier, stateBlock } from "../../../identity/accounts.ts";
+import { credentialOwner, findAccount, findAccountByIdentifier, stateBlock } from "../../../identity/accounts.ts";
 import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
 import { normalizeIdentifier } from "../../../identity/identifiers.ts";
 import { relyingPartyOf } from "../../../identity/passkeys.ts";
-import { verifyPassword } from "../../../identity/password/service.ts";
+import { type PasswordVerdict, verifyPassword } from "../../../identity/password/service.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { Tenant } from "../../../tenants/tenant.ts";
 import type { StepDefinition } from "../../flow.ts";
@@ -12,6 +12,12 @@ import { afterPassword } from "../finish.ts";
 
 const Input = z.object({ identifier: z.string().max(254), password: z.string().max(256) });
 type Input = z.infer<typeof Input>;
+
+/** The password as checked before the step's transaction. */
+interface Checked {
+  accountId: string | undefined;
+  verdict: PasswordVerdict;
+}
 
 /** The key brute-force counters use: the identifier as typed, normalised where it can be. */
 export function attemptIdentifier(tenant: Tenant, typed: string): string {
@@ -28,7 +34,7 @@ const IDENTIFIER_AUTOCOMPLETE = { email: "username", dni: "username", codice_per
  * account's state speak (unconfirmed, awaiting proofing, suspended, revoked), and an expired
  * password leads to a new one before anything else.
  */
-export function identify(attempts: AttemptStore, clockNow: () => number): StepDefinition<LoginData, Input> {
+export function identify(attempts: AttemptStore, clockNow: () => number): StepDefinition<LoginData, Input, Checked> {
   const subject = (tenant: Tenant, input: Input, ip: string | null | undefined) => ({
     tenantId: tenant.id,
     identifier: attemptIdentifier(tenant, input.identifier),
@@ -57,11 +63,19 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
       return [{ field: "password", code: "locked", message: translator(ctx.locale)(gate.reason, gate.params), params: gate.params }];
     },
 
-    async handle(ctx, input) {
-      const t = translator(ctx.locale);
+    // The password is checked before the transaction (argon2id takes tens of milliseconds), and
+    // under it the account read again and its password seen to be the one checked.
+    async prepare(ctx, input) {
       const account = await findAccountByIdentifier(ctx.deps, ctx.tenant, input.identifier);
-      const verdict = await verifyPassword(ctx.deps, ctx.tenant, account, input.password);
-      if (!account || !verdict.ok) {
+      return { accountId: account?.id, verdict: await verifyPassword(ctx.deps, ctx.tenant, account, input.password) };
+    },
+
+    async handle(ctx, input, checked) {
+      const t = translator(ctx.locale);
+      const account = checked.accountId ? await findAccount(ctx.deps, ctx.tenant, checked.accountId) : undefined;
+      const { verdict } = checked;
+      const unchanged = account && verdict.ok && (await ctx.deps.repos.accounts.password(credentialOwner(account)))?.hash === verdict.hash;
+      if (!account || !verdict.ok || !unchanged) {
         return { type: "reject", errors: [{ field: "password", code: "invalid_credentials", message: t("login.invalid_credentials") }] };
       }
       const block = stateBlock(account.state);
