@@ -4,7 +4,7 @@ import { TRANSIENT } from "./checks/name-id-policy.ts";
 import { samlId } from "./response.ts";
 import { BINDING } from "./service-provider.ts";
 import { signElement } from "./signature.ts";
-import { el, NS, text } from "./xml.ts";
+import { el, NS, startTag, text } from "./xml.ts";
 
 /**
  * The identity provider's metadata (SAML metadata §2.4.3; SPID Regole tecniche §1.3.2): signed
@@ -21,8 +21,7 @@ export interface IdpDescription {
 
 export async function identityProviderMetadata(idp: IdpDescription, credential: SamlCredential): Promise<string> {
   const id = samlId();
-  const open = el("md:EntityDescriptor", { "xmlns:md": NS.md, ID: id, entityID: idp.entityId });
-  const head = open.slice(0, open.length - "</md:EntityDescriptor>".length);
+  const head = startTag("md:EntityDescriptor", { "xmlns:md": NS.md, ID: id, entityID: idp.entityId });
   const keyInfo = el("ds:KeyInfo", { "xmlns:ds": NS.ds }, el("ds:X509Data", {}, el("ds:X509Certificate", {}, credential.certificate)));
   const descriptor = el("md:IDPSSODescriptor", { WantAuthnRequestsSigned: "true", protocolSupportEnumeration: NS.samlp }, [
     el("md:KeyDescriptor", { use: "signing" }, keyInfo),

@@ -6,7 +6,7 @@ import { SPID_ATTRIBUTES, type SpidAttribute } from "./attributes.ts";
 import { STATUS, type SpidError } from "./errors.ts";
 import { TRANSIENT } from "./checks/name-id-policy.ts";
 import { signElement } from "./signature.ts";
-import { el, NS, text } from "./xml.ts";
+import { el, NS, startTag, text } from "./xml.ts";
 
 /**
  * Responses to AuthnRequests (SAML core §3.3.3, SPID Regole tecniche §1.2.2.2), written in
@@ -51,7 +51,11 @@ export interface AssertionInput extends Addressee {
   attributes: { name: SpidAttribute; value: string }[];
 }
 
-function responseHead(idpEntityId: string, addressee: Addressee, now: number, id: string): string {
+/**
+ * The start of a protocol message to `addressee` (a Response or LogoutResponse): its start tag
+ * and Issuer. The Status and the end tag follow; a signature goes after the Issuer.
+ */
+function messageHead(element: "samlp:Response" | "samlp:LogoutResponse", idpEntityId: string, addressee: Addressee, now: number, id: string): string {
   const attrs = {
     "xmlns:samlp": NS.samlp,
     ID: id,
@@ -60,17 +64,14 @@ function responseHead(idpEntityId: string, addressee: Addressee, now: number, id
     Destination: addressee.destination,
     InResponseTo: addressee.inResponseTo,
   };
-  // Written like el(), open: the children follow.
-  const whole = el("samlp:Response", attrs);
-  return whole.slice(0, whole.length - "</samlp:Response>".length) + issuerElement(idpEntityId, true);
+  return startTag(element, attrs) + issuerElement(idpEntityId, true);
 }
 
 /** A successful Response with its signed Assertion, serialized. */
 export async function successResponse(input: AssertionInput, credential: SamlCredential): Promise<string> {
   const assertionId = samlId();
   const notOnOrAfter = instant(input.now + input.validForMs);
-  const open = el("saml:Assertion", { "xmlns:saml": NS.saml, "xmlns:xs": NS.xs, "xmlns:xsi": NS.xsi, ID: assertionId, Version: "2.0", IssueInstant: instant(input.now) });
-  const head = open.slice(0, open.length - "</saml:Assertion>".length) + issuerElement(input.idpEntityId, false);
+  const head = startTag("saml:Assertion", { "xmlns:saml": NS.saml, "xmlns:xs": NS.xs, "xmlns:xsi": NS.xsi, ID: assertionId, Version: "2.0", IssueInstant: instant(input.now) }) + issuerElement(input.idpEntityId, false);
   const subject = el("saml:Subject", {}, [
     el("saml:NameID", { Format: TRANSIENT, NameQualifier: input.idpEntityId }, text(input.nameId)),
     el(
@@ -95,7 +96,7 @@ export async function successResponse(input: AssertionInput, credential: SamlCre
       )
     : "";
   const assertion = await signElement({ id: assertionId, head, tail: subject + conditions + authn + attributes + "</saml:Assertion>", inclusivePrefixes: "xs xsi" }, credential);
-  return responseHead(input.idpEntityId, input, input.now, samlId()) + statusElement(STATUS.success) + assertion + "</samlp:Response>";
+  return messageHead("samlp:Response", input.idpEntityId, input, input.now, samlId()) + statusElement(STATUS.success) + assertion + "</samlp:Response>";
 }
 
 function statusElement(code: string, subCode?: string, message?: string): string {
@@ -110,7 +111,7 @@ export async function errorResponse(idpEntityId: string, addressee: Addressee, e
   const id = samlId();
   const spec = error.spec as { status: string; subStatus?: string };
   return signElement(
-    { id, head: responseHead(idpEntityId, addressee, now, id), tail: statusElement(spec.status, spec.subStatus, error.statusMessage) + "</samlp:Response>" },
+    { id, head: messageHead("samlp:Response", idpEntityId, addressee, now, id), tail: statusElement(spec.status, spec.subStatus, error.statusMessage) + "</samlp:Response>" },
     credential,
   );
 }
@@ -125,15 +126,7 @@ export async function logoutResponse(
   sign: boolean,
 ): Promise<string> {
   const id = samlId();
-  const open = el("samlp:LogoutResponse", {
-    "xmlns:samlp": NS.samlp,
-    ID: id,
-    Version: "2.0",
-    IssueInstant: instant(now),
-    Destination: addressee.destination,
-    InResponseTo: addressee.inResponseTo,
-  });
-  const head = open.slice(0, open.length - "</samlp:LogoutResponse>".length) + issuerElement(idpEntityId, true);
+  const head = messageHead("samlp:LogoutResponse", idpEntityId, addressee, now, id);
   const tail = statusElement(status.code, status.subCode, status.message) + "</samlp:LogoutResponse>";
   return sign ? signElement({ id, head, tail }, credential) : head + tail;
 }

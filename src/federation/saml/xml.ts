@@ -108,6 +108,11 @@ export function escapeAttribute(value: string): string {
  * URI after them), and an explicit end tag.
  */
 export function el(name: string, attrs: Record<string, string | undefined>, content: string | string[] = ""): string {
+  return `${startTag(name, attrs)}${Array.isArray(content) ? content.join("") : content}</${name}>`;
+}
+
+/** The start tag of `el`'s element alone, for a document written in parts (head, signature, tail). */
+export function startTag(name: string, attrs: Record<string, string | undefined>): string {
   const ns: string[] = [];
   const plain: string[] = [];
   const qualified: string[] = [];
@@ -119,7 +124,7 @@ export function el(name: string, attrs: Record<string, string | undefined>, cont
   plain.sort();
   qualified.sort();
   const rendered = [...ns, ...plain, ...qualified].map((k) => ` ${k}="${escapeAttribute(attrs[k]!)}"`).join("");
-  return `<${name}${rendered}>${Array.isArray(content) ? content.join("") : content}</${name}>`;
+  return `<${name}${rendered}>`;
 }
 
 /** Text content in canonical form. */
