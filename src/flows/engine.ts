@@ -111,7 +111,8 @@ export interface Submission {
  * Runs one step of a flow. In order: the flow is live and of this channel, the CSRF token matches
  * (browser flows), the step is the current one (or one that may be re-opened from it), the input
  * passes the step's schema; then the step's gate and its slow preparation (outside any
- * transaction), its handler and the flow's new state in one transaction (the flow row locked), one audit entry, and its settle.
+ * transaction), its handler and the flow's new state in one transaction (the flow row locked),
+ * one audit entry, and its settle.
  * User errors come back as a `reject` outcome, after the transaction has committed what the
  * handler counted (attempts); nothing else is written.
  */
@@ -151,7 +152,7 @@ export async function submitStep<D extends object>(
     const row = await repos.flows.find(tenant.id, flowId);
     const flow = checkLive(services, row && flowFromRow<D>(row));
     checkSubmission(definition, flow, submission);
-    const ctx: StepContext<D> = { ...outside, flow, deps: { repos, clock: services.clock, secrets: services.secrets } };
+    const ctx: StepContext<D> = { ...outside, flow, deps: { ...deps, repos } };
     const outcome: StepOutcome<D> = await step.handle(ctx, input, prepared);
     const updated = applyOutcome(flow, outcome, services.clock.now());
     await repos.flows.update(flow.id, {
