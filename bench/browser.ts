@@ -8,6 +8,7 @@ import { deflateRawSync } from "node:zlib";
 import { TOTP, Secret } from "otpauth";
 import { SP_ENTITY, TRANSIENT } from "../test/helpers/saml.ts";
 import { identifierOf, PASSWORD, totpSecret } from "./identities.ts";
+import type { Hammer } from "./load.ts";
 
 export const REDIRECT_URI = "http://localhost:9/callback";
 const RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -110,6 +111,20 @@ function field(html: string, name: string): string {
 function unexpected(page: Page): never {
   const said = /role="alert"[^>]*>([\s\S]*?)<\/(?:div|section|p)>/.exec(page.html)?.[1]?.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
   throw new Error(`unexpected ${page.status} at ${page.url}: ${said ?? page.html.slice(0, 300)}`);
+}
+
+/**
+ * Password logins as autocannon sends them: the sign-in form of identity `next()` at each request,
+ * answered `303` with the session cookie.
+ */
+export function passwordLogins(baseUrl: string, next: () => number): Pick<Hammer, "url" | "method" | "headers" | "setupRequest" | "expect"> {
+  return {
+    url: `${baseUrl}/t/national/login`,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl },
+    setupRequest: (req) => ({ ...req, body: new URLSearchParams({ identifier: identifierOf(next()), password: PASSWORD, level: "1" }).toString() }),
+    expect: [303],
+  };
 }
 
 /**

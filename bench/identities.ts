@@ -22,9 +22,9 @@ import { Secret } from "otpauth";
 import { hashSecret } from "../src/identity/password/hashing.ts";
 import { loadMasterKey } from "../src/shared/crypto/master-key.ts";
 import { createSecrets } from "../src/shared/crypto/secrets.ts";
-import { hashToken } from "../src/identity/sessions.ts";
-import { newId, newToken } from "../src/shared/ids.ts";
-import { openStore } from "../src/store/db.ts";
+import { newSessionRow } from "../src/identity/sessions.ts";
+import { newId } from "../src/shared/ids.ts";
+import { openStore, postgresConnection } from "../src/store/db.ts";
 import { findTenant } from "../src/tenants/service.ts";
 
 export const PASSWORD = "Quercia-Verde-2026!";
@@ -107,10 +107,7 @@ export async function addIdentities(population: Population): Promise<{ seconds: 
       db.close();
     }
   } else {
-    const url = new URL(population.databaseUrl);
-    const schema = url.searchParams.get("schema");
-    url.searchParams.delete("schema");
-    const client = new pg.Client({ connectionString: url.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    const client = new pg.Client(postgresConnection(population.databaseUrl));
     await client.connect();
     try {
       // One statement per table and batch: each column as one array parameter, unnested into rows.
@@ -150,27 +147,12 @@ export async function addSessions(options: { databaseUrl: string; tenant?: strin
     const accounts = await store.db.selectFrom("accounts").select("id").where("tenant_id", "=", tenantId).orderBy("id").limit(options.count).execute();
     if (accounts.length === 0) throw new Error("no identities to open sessions for");
     const now = Date.now();
-    const tokens: string[] = [];
-    const rows = Array.from({ length: options.count }, (_, i) => {
-      const token = newToken();
-      tokens.push(token);
-      return {
-        id: newId(),
-        token_hash: hashToken(token),
-        tenant_id: tenantId,
-        account_id: accounts[i % accounts.length]!.id,
-        level: 1,
-        amr: JSON.stringify(["password"]),
-        created_at: now,
-        authenticated_at: now,
-        last_seen_at: now,
-        expires_at: now + tenant.policy.session.absoluteHours * 3_600_000,
-        ip: "127.0.0.1",
-        user_agent: "tessera-bench",
-      };
-    });
+    const sessions = Array.from({ length: options.count }, (_, i) =>
+      newSessionRow(tenant, accounts[i % accounts.length]!.id, { level: 1, amr: ["password"], ip: "127.0.0.1", userAgent: "tessera-bench" }, now),
+    );
+    const rows = sessions.map((s) => s.row);
     for (let i = 0; i < rows.length; i += 1000) await store.db.insertInto("sessions").values(rows.slice(i, i + 1000)).execute();
-    return tokens;
+    return sessions.map((s) => s.token);
   } finally {
     await store.close();
   }

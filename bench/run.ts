@@ -23,8 +23,8 @@ import type { HashingParams } from "../src/identity/password/hashing.ts";
 import { openStore } from "../src/store/db.ts";
 import { findTenant } from "../src/tenants/service.ts";
 import { newKeyPair, spMetadata } from "../test/helpers/saml.ts";
-import { authnRequestUrl, basic, Browser, type Client, codeFlow, login, REDIRECT_URI, samlSignIn, type ServiceProvider } from "./browser.ts";
-import { addIdentities, addSessions, identifierOf, PASSWORD } from "./identities.ts";
+import { authnRequestUrl, basic, Browser, type Client, codeFlow, login, passwordLogins, REDIRECT_URI, samlSignIn, type ServiceProvider } from "./browser.ts";
+import { addIdentities, addSessions } from "./identities.ts";
 import { hammer, journeys, type Load, type Measure, measured, table } from "./load.ts";
 import { argon2idVerifyRate, es256Rate, rsa2048PoolRate, rsa2048Rate } from "./primitives.ts";
 import { cli, type Engine, newTarget, registerClient, type Server, type Target, tessera, waitForLine } from "./server.ts";
@@ -104,11 +104,7 @@ async function measureEngine(engine: Engine, raw: Primitives): Promise<Measure[]
     let next = 0;
     const passwordLogin = (rate?: number) =>
       hammer({
-        url: `${t}/login`,
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl },
-        setupRequest: (req) => ({ ...req, body: new URLSearchParams({ identifier: identifierOf(PASSWORD_USERS.from + (next++ % PASSWORD_USERS.count)), password: PASSWORD, level: "1" }).toString() }),
-        expect: [303],
+        ...passwordLogins(baseUrl, () => PASSWORD_USERS.from + (next++ % PASSWORD_USERS.count)),
         connections: CONNECTIONS,
         seconds: SECONDS,
         ...(rate ? { rate } : {}),

@@ -11,7 +11,8 @@
  */
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { addIdentities, identifierOf, PASSWORD } from "./identities.ts";
+import { passwordLogins } from "./browser.ts";
+import { addIdentities } from "./identities.ts";
 import { hammer, type Load } from "./load.ts";
 import { type Engine, newTarget, tessera } from "./server.ts";
 
@@ -48,16 +49,7 @@ for (const engine of args.engines.split(",") as Engine[]) {
       size = wanted;
       let k = 0;
       const logins = (rate?: number) =>
-        hammer({
-          url: `${server.baseUrl}/t/national/login`,
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded", origin: server.baseUrl },
-          setupRequest: (req) => ({ ...req, body: new URLSearchParams({ identifier: identifierOf((k++ * STRIDE) % size), password: PASSWORD, level: "1" }).toString() }),
-          expect: [303],
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-          ...(rate ? { rate } : {}),
-        });
+        hammer({ ...passwordLogins(server.baseUrl, () => (k++ * STRIDE) % size), connections: CONNECTIONS, seconds: SECONDS, ...(rate ? { rate } : {}) });
       const max = await logins();
       const half = await logins(max.perSecond / 2);
       const row = { engine, identities: size, insertSeconds: Number(insertSeconds.toFixed(1)), max, half };

@@ -69,20 +69,14 @@ export interface NewSession {
   userAgent?: string | null;
 }
 
-export async function createSession(
-  deps: IdentityDeps,
-  tenant: Tenant,
-  account: Account,
-  input: NewSession,
-  by: Actor,
-): Promise<{ session: Session; token: string }> {
-  const now = deps.clock.now();
+/** A new session's row, and the token it answers to (the row keeps only the token's hash). */
+export function newSessionRow(tenant: Tenant, accountId: string, input: NewSession, now: number): { row: SessionRow; token: string } {
   const token = newToken();
   const row: SessionRow = {
     id: newId(),
     token_hash: hashToken(token),
     tenant_id: tenant.id,
-    account_id: account.id,
+    account_id: accountId,
     level: input.level,
     amr: JSON.stringify(input.amr),
     created_at: now,
@@ -92,6 +86,18 @@ export async function createSession(
     ip: input.ip ?? null,
     user_agent: input.userAgent?.slice(0, 400) ?? null,
   };
+  return { row, token };
+}
+
+export async function createSession(
+  deps: IdentityDeps,
+  tenant: Tenant,
+  account: Account,
+  input: NewSession,
+  by: Actor,
+): Promise<{ session: Session; token: string }> {
+  const now = deps.clock.now();
+  const { row, token } = newSessionRow(tenant, account.id, input, now);
   await deps.repos.sessions.insert(row);
   await deps.repos.accounts.update(tenant.id, account.id, { last_used_at: now });
   await audit(deps, tenant, "session.created", account.id, by, { session: row.id, level: input.level, amr: input.amr });

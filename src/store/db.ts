@@ -87,19 +87,25 @@ function withStatementCache(database: SqliteDatabase.Database) {
   };
 }
 
-function openPostgres(url: string, { poolSize = 10 }: StoreOptions): Kysely<Database> {
-  // `?schema=NAME` is ours, not libpq's: strip it and set search_path on every connection.
+/**
+ * What `pg` needs to connect to a Tessera PostgreSQL URL: `?schema=NAME` is ours, not libpq's, so
+ * it is taken out of the URL and set as the search_path of every connection.
+ */
+export function postgresConnection(url: string): { connectionString: string; options?: string } {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new StoreError(`invalid schema name in database URL: ${schema}`);
   }
+  return { connectionString: parsed.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+}
+
+function openPostgres(url: string, { poolSize = 10 }: StoreOptions): Kysely<Database> {
   const pool = new pg.Pool({
-    connectionString: parsed.toString(),
+    ...postgresConnection(url),
     max: poolSize,
     connectionTimeoutMillis: 5000,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
   // An idle client losing its connection (server restart) must not crash the process.
