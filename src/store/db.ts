@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
+import { Kysely, type KyselyConfig, Migrator, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { type Dialect, ImmediateSqliteDialect } from "./dialect.ts";
 import { migrations } from "./migrations/index.ts";
@@ -34,6 +34,8 @@ export interface Store {
 export interface StoreOptions {
   /** PostgreSQL connections in the pool. */
   poolSize?: number;
+  /** Told the SQL of every statement run (never its parameters): for tracing and for tests. */
+  onQuery?: (sql: string) => void;
 }
 
 export class StoreError extends Error {
@@ -41,15 +43,24 @@ export class StoreError extends Error {
 }
 
 export function openStore(url: string, options: StoreOptions = {}): Store {
-  if (url.startsWith("sqlite:")) return wrap(openSqlite(url), "sqlite", undefined);
+  const log = options.onQuery ? queryLog(options.onQuery) : undefined;
+  if (url.startsWith("sqlite:")) return wrap(openSqlite(url, log), "sqlite", undefined);
   if (/^postgres(ql)?:\/\//.test(url)) {
     const schema = new URL(url).searchParams.get("schema") ?? "public";
-    return wrap(openPostgres(url, options), "postgres", schema);
+    return wrap(openPostgres(url, options, log), "postgres", schema);
   }
   throw new StoreError(`unsupported database URL (expected sqlite: or postgres://): ${redactUrl(url)}`);
 }
 
-function openSqlite(url: string): Kysely<Database> {
+type QueryLog = KyselyConfig["log"];
+
+function queryLog(onQuery: (sql: string) => void): QueryLog {
+  return (event) => {
+    if (event.level === "query") onQuery(event.query.sql);
+  };
+}
+
+function openSqlite(url: string, log: QueryLog): Kysely<Database> {
   // sqlite:<path>, sqlite://<path> or sqlite::memory:
   const file = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
   const onDisk = file !== ":memory:";
@@ -63,7 +74,7 @@ function openSqlite(url: string): Kysely<Database> {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), ...(log ? { log } : {}) });
 }
 
 /**
@@ -101,7 +112,7 @@ export function postgresConnection(url: string): { connectionString: string; opt
   return { connectionString: parsed.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) };
 }
 
-function openPostgres(url: string, { poolSize = 10 }: StoreOptions): Kysely<Database> {
+function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLog): Kysely<Database> {
   const pool = new pg.Pool({
     ...postgresConnection(url),
     max: poolSize,
@@ -110,7 +121,7 @@ function openPostgres(url: string, { poolSize = 10 }: StoreOptions): Kysely<Data
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
 }
 
 /** `schema`: where PostgreSQL keeps the migration bookkeeping (other schemas may have their own). */
