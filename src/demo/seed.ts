@@ -21,6 +21,10 @@ export async function seedDemo(store: Store, deps: IdentityDeps): Promise<void> 
     await store
       .transaction(async (repos) => {
         const tx = { ...deps, repos };
+        // Nodes starting together take turns: the second finds the account made. (Racing inserts
+        // would collide on the codice fiscale's unique index, which ON CONFLICT does not cover.)
+        await repos.lock(`demo-seed:${tenant.id}:${demo.account.identifier}`);
+        if (await findAccountByIdentifier(tx, tenant, demo.account.identifier, demo.account.kind ?? "identity")) return;
         const account = await createAccount(tx, tenant, demo.account, by);
         if (demo.legacyPassword) {
           await repos.accounts.setPassword({
