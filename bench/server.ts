@@ -74,7 +74,8 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function tessera(target: Target): Promise<Server> {
+/** `extra`: more command-line settings for `tessera start` (e.g. `--trust-proxy 1`). */
+export async function tessera(target: Target, extra: string[] = []): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
@@ -92,6 +93,7 @@ export async function tessera(target: Target): Promise<Server> {
       "warn",
       "--rate-limit-max",
       "100000000",
+      ...extra,
     ],
     { env: { ...process.env, TESSERA_MASTER_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
   );
