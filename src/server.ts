@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+import { ensureDecoyHashes } from "./identity/password/decoy.ts";
 import { sendPasswordExpiryReminders } from "./identity/password/expiry-reminders.ts";
 import { processExpiringEnrolments } from "./flows/enrolment/expiry.ts";
 import { purgeExpired } from "./jobs/maintenance.ts";
@@ -61,6 +62,7 @@ export async function startServer(
     await checkMasterKey(store, masterKey);
     const deps = { repos: store.repos, clock, secrets };
     if (options.demo) await seedDemo(store, deps);
+    await ensureDecoyHashes(store.repos, await listTenants(store.repos));
 
     let redis: Redis | undefined;
     const redisErrors: Error[] = [];

@@ -217,7 +217,18 @@ export async function findAccount(deps: IdentityDeps, tenant: Tenant, id: string
   return row && accountFromRow(row);
 }
 
-/** Looks an account up by what the user typed; an identifier that cannot be valid finds nothing. */
+/**
+ * Stand-ins that no account has (ids are 22 url-safe characters, identifiers never empty): where
+ * there is no account, the same statements run with these, so that unknown identifiers cost what
+ * known ones do (docs/identity.md, "Unknown identifiers").
+ */
+export const NO_ACCOUNT_ID = "-";
+const NO_IDENTIFIER = "";
+
+/**
+ * Looks an account up by what the user typed; an identifier that cannot be valid finds nothing,
+ * after the same query as any other.
+ */
 export async function findAccountByIdentifier(
   deps: IdentityDeps,
   tenant: Tenant,
@@ -225,9 +236,8 @@ export async function findAccountByIdentifier(
   kind: AccountKind = "identity",
 ): Promise<Account | undefined> {
   const identifier = normalizeIdentifier(tenant.policy.identifier, typed);
-  if (!identifier) return undefined;
-  const row = await deps.repos.accounts.findByIdentifier(tenant.id, kind, identifier);
-  return row && accountFromRow(row);
+  const row = await deps.repos.accounts.findByIdentifier(tenant.id, kind, identifier ?? NO_IDENTIFIER);
+  return row && identifier ? accountFromRow(row) : undefined;
 }
 
 /** The account that holds the password this account signs in with. */

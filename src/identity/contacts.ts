@@ -3,6 +3,7 @@ import { enqueueMessage } from "../messaging/outbox.ts";
 import type { FieldIssue } from "../shared/errors.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 import { type Account, findAccountByIdentifier } from "./accounts.ts";
+import { auditTaken } from "./identifier-checks.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
 import { maskContact, normalizeEmail, normalizePhone } from "./identifiers.ts";
 import { issueOtp, verifyOtp, type VerifyOutcome } from "./otp.ts";
@@ -17,6 +18,10 @@ export type ContactKind = "email" | "mobile";
 
 const purpose = (flowId: string, kind: ContactKind) => `flow:${flowId}:new_${kind}`;
 
+/**
+ * Where the e-mail address is the user ID, whether a new one is free is a check that tells who
+ * has an account: the caller books it (identity/identifier-checks.ts); a "taken" answer is audited.
+ */
 export async function requestContactChange(
   deps: IdentityDeps,
   tenant: Tenant,
@@ -24,6 +29,7 @@ export async function requestContactChange(
   flowId: string,
   kind: ContactKind,
   typed: string,
+  by: Actor,
 ): Promise<{ ok: true; value: string } | { ok: false; error: FieldIssue }> {
   const value = kind === "email" ? normalizeEmail(typed) : normalizePhone(typed);
   const field = kind;
@@ -33,7 +39,10 @@ export async function requestContactChange(
   }
   if (kind === "email" && tenant.policy.identifier === "email") {
     const holder = await findAccountByIdentifier(deps, tenant, value);
-    if (holder && holder.id !== account.id) return { ok: false, error: { field, code: "account.identifier_taken", message: "taken" } };
+    if (holder && holder.id !== account.id) {
+      await auditTaken(deps, tenant, by, { holder: holder.id, field, flowId });
+      return { ok: false, error: { field, code: "account.identifier_taken", message: "taken" } };
+    }
   }
   const sent = await issueOtp(deps, tenant, {
     purpose: purpose(flowId, kind),

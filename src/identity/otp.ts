@@ -29,6 +29,12 @@ export interface OtpRequest {
   ttlSeconds?: number;
   /** The message to send it in (default: the plain code message) and its parameters besides the code. */
   message?: { template: Template; params: (code: string) => Record<string, string | number> };
+  /**
+   * For nobody (an identifier no account has): the same checks run and the same rows are written,
+   * throttled alike, but no code will ever match and the message is never sent. What a known
+   * identifier costs and answers, an unknown one does too.
+   */
+  decoy?: boolean;
 }
 
 export async function issueOtp(deps: IdentityDeps, tenant: Tenant, request: OtpRequest): Promise<IssueOutcome> {
@@ -64,7 +70,7 @@ async function sendCode(deps: IdentityDeps, tenant: Tenant, request: OtpRequest)
     purpose: request.purpose,
     channel: request.channel,
     destination: request.destination,
-    code_mac: deps.secrets.mac(codeInput(id, code)),
+    code_mac: deps.secrets.mac(request.decoy ? `otp-decoy:${id}` : codeInput(id, code)),
     created_at: now,
     expires_at: expiresAt,
     attempts: 0,
@@ -79,6 +85,7 @@ async function sendCode(deps: IdentityDeps, tenant: Tenant, request: OtpRequest)
     params: { code, minutes: Math.round(ttlSeconds / 60), ...request.message?.params(code) },
     // A code nobody can use any more is not worth sending late.
     expiresAt,
+    ...(request.decoy ? { decoy: true } : {}),
   });
   return { ok: true, expiresAt, resendAt: now + policy.resendSeconds * 1000 };
 }

@@ -1,8 +1,9 @@
 import { recordAuditBy } from "../audit/service.ts";
 import type { Tenant } from "../tenants/tenant.ts";
-import type { Account } from "./accounts.ts";
+import { type Account, NO_ACCOUNT_ID } from "./accounts.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
-import { hashSecret, verifyAgainstDummy, verifySecret } from "./password/hashing.ts";
+import { decoyHashOf } from "./password/decoy.ts";
+import { hashSecret, verifySecret } from "./password/hashing.ts";
 
 /**
  * The security question chosen at enrolment, used to recover a forgotten password (seed 000).
@@ -47,13 +48,20 @@ export async function setSecurityAnswer(
   return { ok: true };
 }
 
-/** The account's question id, if it has one. */
-export async function securityQuestionOf(deps: IdentityDeps, account: Account): Promise<string | undefined> {
-  return (await deps.repos.accounts.securityAnswer(account.id))?.question;
+/** The account's question id, if it has one; for no account, after the same query. */
+export async function securityQuestionOf(deps: IdentityDeps, account: Account | undefined): Promise<string | undefined> {
+  const stored = await deps.repos.accounts.securityAnswer(account?.id ?? NO_ACCOUNT_ID);
+  return account && stored?.question;
 }
 
-export async function verifySecurityAnswer(deps: IdentityDeps, tenant: Tenant, account: Account, answer: string): Promise<boolean> {
-  const stored = await deps.repos.accounts.securityAnswer(account.id);
-  if (!stored) return verifyAgainstDummy(normalizeAnswer(answer), tenant.policy.password.hashing);
-  return verifySecret(stored.answer_hash, normalizeAnswer(answer));
+/**
+ * Whether the answer is the account's. Without an account, or for one that never chose a
+ * question, the same query runs and the tenant's decoy hash is verified: never right, and no
+ * quicker.
+ */
+export async function verifySecurityAnswer(deps: IdentityDeps, tenant: Tenant, account: Account | undefined, answer: string): Promise<boolean> {
+  const stored = await deps.repos.accounts.securityAnswer(account?.id ?? NO_ACCOUNT_ID);
+  const real = account !== undefined && stored !== undefined;
+  const matches = await verifySecret(real ? stored.answer_hash : await decoyHashOf(tenant), normalizeAnswer(answer));
+  return real && matches;
 }

@@ -18,6 +18,11 @@ export interface OutgoingMessage {
   dedupeKey?: string;
   /** After this time the message is not sent at all (it carries a code that has expired). */
   expiresAt?: number;
+  /**
+   * Written like any other message, never sent: the message an unknown identifier would have
+   * been sent, so that asking for it costs what asking for a real one does (identity/otp.ts).
+   */
+  decoy?: boolean;
 }
 
 export interface OutboxDeps {
@@ -44,7 +49,7 @@ export async function enqueueMessage(deps: OutboxDeps, message: OutgoingMessage)
     template: message.template,
     body: deps.secrets.seal(JSON.stringify(rendered), bodyContext(id)),
     dedupe_key: message.dedupeKey ?? null,
-    status: "pending",
+    status: message.decoy ? "decoy" : "pending",
     attempts: 0,
     next_attempt_at: now,
     lease_until: null,

@@ -291,6 +291,7 @@ export interface TenantsTable {
   branding: string;
   created_at: number;
   updated_at: number;
+  decoy_hash: string | null;
 }
 
 export interface ThrottlesTable {

@@ -78,6 +78,13 @@ export const LockoutPolicy = z
     /** Failed attempts one client address may make per window (successes never count). */
     ipMaxFailures: int(1, 100_000).default(100),
     ipWindowMinutes: int(1, 24 * 60).default(15),
+    /**
+     * Checks whose answer shows whether an identifier is taken (the e-mail chosen as user ID at
+     * enrolment, a codice fiscale, a new e-mail address in the panel) that one flow may make.
+     */
+    identifierChecksPerFlow: int(1, 100).default(5),
+    /** The same checks one client address may make per `ipWindowMinutes`. */
+    identifierChecksPerIp: int(1, 100_000).default(30),
   })
   .strict();
 export type LockoutPolicy = z.infer<typeof LockoutPolicy>;

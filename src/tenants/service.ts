@@ -56,7 +56,7 @@ async function insertTenant(
     type: "tenant.created",
     data: { displayName: tenant.displayName, locales: tenant.locales, policy: tenant.policy },
   });
-  return { ...tenant, createdAt: now, updatedAt: now };
+  return { ...tenant, createdAt: now, updatedAt: now, decoyHash: null };
 }
 
 export async function findTenant(repos: Repos, id: string): Promise<Tenant | undefined> {
@@ -86,7 +86,7 @@ export function parseTenantInput(input: unknown): z.output<typeof TenantInput> {
 function tenantFromRow(row: TenantRow): Tenant {
   // Every request reads its tenant from the store (another node may have changed it); parsing the
   // same row again is what costs, so a row's text maps to its parsed, frozen tenant.
-  const key = [row.id, row.display_name, row.locales, row.default_locale, row.policy, row.branding, row.created_at, row.updated_at].join("\u0000");
+  const key = [row.id, row.display_name, row.locales, row.default_locale, row.policy, row.branding, row.created_at, row.updated_at, row.decoy_hash].join("\u0000");
   const known = parsed.get(key);
   if (known) return known;
   if (parsed.size >= PARSED_MAX) parsed.clear();
@@ -115,5 +115,5 @@ function parseTenantRow(row: TenantRow): Tenant {
     policy: JSON.parse(row.policy) as unknown,
     branding: JSON.parse(row.branding) as unknown,
   });
-  return { ...tenant, createdAt: row.created_at, updatedAt: row.updated_at };
+  return { ...tenant, createdAt: row.created_at, updatedAt: row.updated_at, decoyHash: row.decoy_hash };
 }

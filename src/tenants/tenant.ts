@@ -47,4 +47,12 @@ export const TenantInput = z
   });
 export type TenantInput = z.input<typeof TenantInput>;
 
-export type Tenant = z.output<typeof TenantInput> & { createdAt: number; updatedAt: number };
+export type Tenant = z.output<typeof TenantInput> & {
+  createdAt: number;
+  updatedAt: number;
+  /**
+   * An argon2id hash of a secret nobody knows, at the tenant's current cost: what a secret typed
+   * for an unknown identifier is verified against (identity/password/decoy.ts). Null until made.
+   */
+  decoyHash: string | null;
+};

@@ -25,7 +25,7 @@ export function flowRegistry(services: FlowServices) {
     enrolment: enrolmentFlow(outside),
     login: loginFlow(outside),
     recovery: recoveryFlow(outside),
-    settings: settingsFlow,
+    settings: settingsFlow(outside),
   };
   return {
     /** The definition of `kind` if the tenant runs it (enrolment only where the policy has one). */

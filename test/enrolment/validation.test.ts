@@ -42,15 +42,20 @@ async function snapshot() {
   };
 }
 
-/** Submits, expects 400 with exactly these error codes on these fields, and nothing written. */
-async function refused(flow: FlowView, step: string, values: Record<string, unknown>, expected: [string, string][]) {
+/**
+ * Submits, expects 400 with exactly these error codes on these fields, and nothing written but
+ * the audit entries `audited` names (a check that showed an identifier taken is audited).
+ */
+async function refused(flow: FlowView, step: string, values: Record<string, unknown>, expected: [string, string][], audited: string[] = []) {
   const before = await snapshot();
   const { status, body } = await api.submit(flow.id, step, values);
   expect(status, JSON.stringify(body)).toBe(400);
   expect(body).toMatchObject({ error: "validation_failed", step });
   expect(body.errors!.map((e) => [e.field, e.code])).toEqual(expected);
   for (const e of body.errors!) expect(e.message).not.toBe(e.code);
-  expect(await snapshot()).toEqual(before);
+  expect(await snapshot()).toEqual({ ...before, audit: before.audit + audited.length });
+  const added = await t.store.db.selectFrom("audit_entries").select("type").orderBy("seq", "desc").limit(audited.length).execute();
+  expect(added.map((a) => a.type).reverse()).toEqual(audited);
   return body;
 }
 
@@ -99,7 +104,7 @@ describe("step 2, credentials", () => {
   it("refuses an e-mail address already used as a user ID", async () => {
     await createAccount(t.deps, national, { identifier: "taken@example.it", state: "active", email: "taken@example.it" }, { actor: "test" });
     const flow = await flowAt("credentials");
-    await refused(flow, "credentials", await validCredentials(flow, "Taken@Example.it"), [["email", "account.identifier_taken"]]);
+    await refused(flow, "credentials", await validCredentials(flow, "Taken@Example.it"), [["email", "account.identifier_taken"]], ["identifier.taken_shown"]);
   });
 
   it.each([
@@ -231,7 +236,7 @@ describe("step 6, personal data", () => {
   it("refuses a codice fiscale that already has an identity", async () => {
     await createAccount(t.deps, national, { identifier: "other@example.it", state: "active", fiscalCode: "BNCGLI90E55F205D" }, { actor: "test" });
     const flow = await flowAt("personal_data");
-    await refused(flow, "personal_data", personalData, [["fiscal_code", "fiscal_code.taken"]]);
+    await refused(flow, "personal_data", personalData, [["fiscal_code", "fiscal_code.taken"]], ["identifier.taken_shown"]);
   });
 
   it("accepts a place by Belfiore code, a name with its province, and a foreign country", async () => {

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { ensureTenants } from "../../src/tenants/service.ts";
+import { ensureDecoyHashes } from "../../src/identity/password/decoy.ts";
+import { ensureTenants, listTenants } from "../../src/tenants/service.ts";
 import { demoTenants } from "../../src/tenants/demo.ts";
 import { createSecrets, type Secrets } from "../../src/shared/crypto/secrets.ts";
 import { openStore } from "../../src/store/db.ts";
@@ -29,9 +30,10 @@ export async function testApp(
   overrides: Partial<AppOptions> = {},
   node?: { databaseUrl: string; secrets: Secrets; clock?: ReturnType<typeof fakeClock> },
 ): Promise<TestApp> {
-  const store = node ? openStore(node.databaseUrl) : await freshStore("sqlite");
+  const store = overrides.store ?? (node ? openStore(node.databaseUrl) : await freshStore("sqlite"));
   await store.migrate();
   await ensureTenants(store, fakeClock(), demoTenants.map(withCheapHashing), { actor: "test" });
+  await ensureDecoyHashes(store.repos, await listTenants(store.repos));
   const logs: string[] = [];
   const clock = node?.clock ?? fakeClock();
   const secrets = node?.secrets ?? createSecrets(randomBytes(32));

@@ -4,7 +4,8 @@ import type { IdentityDeps } from "../../src/identity/deps.ts";
 import { createSecrets } from "../../src/shared/crypto/secrets.ts";
 import type { Store } from "../../src/store/db.ts";
 import { demoTenants } from "../../src/tenants/demo.ts";
-import { createTenant } from "../../src/tenants/service.ts";
+import { ensureDecoyHashes } from "../../src/identity/password/decoy.ts";
+import { createTenant, findTenant } from "../../src/tenants/service.ts";
 import type { Tenant, TenantInput } from "../../src/tenants/tenant.ts";
 import { fakeClock, freshStore } from "./stores.ts";
 
@@ -30,7 +31,9 @@ export async function identityFixture(
   const store = await freshStore(dialect);
   const clock = fakeClock();
   const deps = { repos: store.repos, clock, secrets: createSecrets(randomBytes(32)) };
-  const tenant = await createTenant(store, clock, tenantInput, { actor: "test" });
+  const created = await createTenant(store, clock, tenantInput, { actor: "test" });
+  await ensureDecoyHashes(store.repos, [created]);
+  const tenant = (await findTenant(store.repos, created.id))!;
   let n = 0;
   return {
     store,

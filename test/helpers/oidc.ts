@@ -9,7 +9,8 @@ import { createSecrets, type Secrets } from "../../src/shared/crypto/secrets.ts"
 import { databaseAttemptStore } from "../../src/store/attempts.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { demoTenants } from "../../src/tenants/demo.ts";
-import { ensureTenants, findTenant } from "../../src/tenants/service.ts";
+import { ensureDecoyHashes } from "../../src/identity/password/decoy.ts";
+import { ensureTenants, findTenant, listTenants } from "../../src/tenants/service.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { lastCodeTo } from "./enrolment.ts";
 import type { HttpBrowser, Page } from "./http-browser.ts";
@@ -35,10 +36,14 @@ export interface OidcTestApp {
  * itself: tests move time with vi.setSystemTime), with the demo tenants. With `node`, one more
  * node on the same database (behind `publicUrl`, when a load balancer stands in front of them).
  */
-export async function oidcTestApp(node?: { databaseUrl: string; secrets: Secrets; publicUrl?: string }): Promise<OidcTestApp> {
-  const store = node ? openStore(node.databaseUrl) : await freshStore("sqlite");
+export async function oidcTestApp(
+  node?: { databaseUrl: string; secrets: Secrets; publicUrl?: string },
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<OidcTestApp> {
+  const store = node ? openStore(node.databaseUrl) : options.onQuery ? openStore("sqlite::memory:", { onQuery: options.onQuery }) : await freshStore("sqlite");
   await store.migrate();
   await ensureTenants(store, systemClock, demoTenants.map(withCheapHashing), { actor: "test" });
+  await ensureDecoyHashes(store.repos, await listTenants(store.repos));
   const secrets = node?.secrets ?? createSecrets(randomBytes(32));
   const publicUrl = { current: node?.publicUrl ?? "http://localhost" };
   const logs: string[] = [];

@@ -49,11 +49,12 @@ describe("login API, level 1", () => {
     const pro = flowClient(t.app, "pro");
     const proFlow = await pro.started({ kind: "login", level: 1 });
     expect((await pro.ok(proFlow.id, "identify", { identifier: "x-1234567-l", password: PASSWORD })).session!.level).toBe(1);
-    // A wrong check letter is not a DNI/NIE at all: said so, without counting a failed attempt.
+    // A wrong check letter is not a DNI/NIE at all: said so, after the same work as any other try,
+    // and counted like one (issue 21: malformed identifiers must not be a way round the lock).
     const wrongLetter = await pro.refused((await pro.started({ kind: "login", level: 1 })).id, "identify", { identifier: "X1234567A", password: PASSWORD });
     expect(wrongLetter).toMatchObject({ field: "identifier", code: "invalid_identifier" });
     expect(wrongLetter.message).toMatch(/DNI o NIE|DNI or NIE/);
-    expect(await t.store.repos.throttles.get("id:pro:x1234567a")).toBeUndefined();
+    expect(await t.store.repos.throttles.get("id:pro:x1234567a")).toMatchObject({ failures: 1 });
 
     const uni = flowClient(t.app, "university");
     const uniFlow = await uni.started({ kind: "login", level: 1 });

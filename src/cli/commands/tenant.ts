@@ -5,7 +5,9 @@ import { parse as parseYaml } from "yaml";
 import { systemClock } from "../../shared/clock.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { LOCALES } from "../../shared/i18n/locales.ts";
+import { ensureDecoyHashes } from "../../identity/password/decoy.ts";
 import { createTenant, findTenant, listTenants } from "../../tenants/service.ts";
+import type { Tenant } from "../../tenants/tenant.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
 import { withStore } from "../with-store.ts";
@@ -16,7 +18,7 @@ export function tenantCommand(io: CliIo, _status: ExitStatus): Command {
   ).action(async (_options: unknown, command: Command) => {
     const tenants = await withStore(settingsFrom(command, io), (store) => listTenants(store.repos));
     if (command.opts<{ json?: boolean }>().json) {
-      io.stdout.write(`${JSON.stringify(tenants, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(tenants.map(shown), null, 2)}\n`);
       return;
     }
     const rows = tenants.map((t) => [t.id, t.locales.join(","), t.policy.identifier, t.displayName]);
@@ -28,7 +30,7 @@ export function tenantCommand(io: CliIo, _status: ExitStatus): Command {
   ).action(async (id: string, _options: unknown, command: Command) => {
     const tenant = await withStore(settingsFrom(command, io), (store) => findTenant(store.repos, id));
     if (!tenant) throw notFound(id);
-    io.stdout.write(`${JSON.stringify(tenant, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(shown(tenant), null, 2)}\n`);
   });
 
   const create = withSettingsOptions(
@@ -54,10 +56,13 @@ export function tenantCommand(io: CliIo, _status: ExitStatus): Command {
         ? { policy: { ...(document.policy as object | undefined), identifier: opts.identifier } }
         : {}),
     };
-    const tenant = await withStore(settingsFrom(command, io), (store) =>
-      createTenant(store, systemClock, input, { actor: "cli" }),
-    );
-    io.stdout.write(opts.json ? `${JSON.stringify(tenant, null, 2)}\n` : `created tenant ${tenant.id}\n`);
+    const tenant = await withStore(settingsFrom(command, io), async (store) => {
+      const created = await createTenant(store, systemClock, input, { actor: "cli" });
+      // Its decoy is made now, so that no node has to make one during a sign-in.
+      await ensureDecoyHashes(store.repos, [created]);
+      return created;
+    });
+    io.stdout.write(opts.json ? `${JSON.stringify(shown(tenant), null, 2)}\n` : `created tenant ${tenant.id}\n`);
   });
 
   return new Command("tenant").description("Manage tenants").addCommand(list).addCommand(show).addCommand(create);
@@ -81,3 +86,8 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
 }
 
+/** A tenant as operators read it: its decoy hash is an internal of sign-in, not configuration. */
+function shown(tenant: Tenant): Omit<Tenant, "decoyHash"> {
+  const { decoyHash: _internal, ...rest } = tenant;
+  return rest;
+}

@@ -30,7 +30,7 @@ export function enrolmentFlow(outside: CredentialsOutside): FlowDefinition<Enrol
       email_confirmation: confirmEmailAddress,
       security: setSecurity,
       mobile_confirmation: confirmMobile,
-      personal_data: enterPersonalData,
+      personal_data: enterPersonalData(outside),
       summary: reviewSummary,
     },
     result: (flow, { tenant, t }) => ({

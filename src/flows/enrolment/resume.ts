@@ -1,7 +1,6 @@
-import { findAccountByIdentifier } from "../../identity/accounts.ts";
 import { attemptFailed, attemptSucceeded, beginAttempt } from "../../identity/brute-force.ts";
 import { normalizeEmail } from "../../identity/identifiers.ts";
-import { verifyPassword } from "../../identity/password/service.ts";
+import { checkPassword } from "../../identity/password-sign-in.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { type FlowServices, rebindFlow } from "../engine.ts";
@@ -12,7 +11,8 @@ import { ENROLMENT, type EnrolmentData } from "./data.ts";
  * Comes back to an identity request by signing in with the e-mail address and password chosen
  * in it (seed 000): the request continues where it was left, in this browser or client, which
  * the flow is bound to from now on. A request already submitted is shown as it stands. The
- * sign-in is under brute-force protection like any other.
+ * sign-in is under brute-force protection like any other, and does the same work for an unknown
+ * address as for a known one.
  */
 export async function resumeEnrolment(
   services: FlowServices,
@@ -26,15 +26,14 @@ export async function resumeEnrolment(
   if (!gate.allowed) throw new TesseraError(gate.reason, "sign-in refused", { status: 429, params: gate.params });
 
   const deps = { repos: services.store.repos, clock: services.clock, secrets: services.secrets };
-  const account = await findAccountByIdentifier(deps, tenant, identifier);
-  const verdict = await verifyPassword(deps, tenant, account, credentials.password);
-  if (!account || !verdict.ok) {
+  const { accountId, verdict } = await checkPassword(deps, tenant, { identifier, password: credentials.password });
+  if (!accountId || !verdict.ok) {
     await attemptFailed(services.attempts, tenant.policy.lockout, subject, services.clock.now());
     throw new TesseraError("login.invalid_credentials", "wrong e-mail address or password", { status: 401 });
   }
   await attemptSucceeded(services.attempts, subject);
 
-  const row = await services.store.repos.flows.latestOf(tenant.id, account.id, ENROLMENT);
+  const row = await services.store.repos.flows.latestOf(tenant.id, accountId, ENROLMENT);
   if (!row) throw new TesseraError("enrol.resume.none", "no request for this account", { status: 404 });
   const flow = flowFromRow<EnrolmentData>(row);
   return flow.state === "active" ? rebindFlow(services, flow, client.channel) : flow;

@@ -1,4 +1,8 @@
-/** What a password recovery remembers. The account, once known, is the flow's account. */
+/**
+ * What a password recovery remembers. The flow names its account only once a first proof (the
+ * security answer, the e-mail link) has succeeded: before that, a recovery for a real account and
+ * one for an identifier nobody has are the same row.
+ */
 export interface RecoveryData {
   /** The identifier as given, normalised: the brute-force key and, for unknown ones, the seed of a decoy. */
   identifier?: string;

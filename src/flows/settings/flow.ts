@@ -1,7 +1,9 @@
 import type { FlowDefinition } from "../flow.ts";
 import { SETTINGS, type SettingsData } from "./data.ts";
 import { confirmStateChange, requestStateChange } from "./steps/account-state.ts";
-import { newEmail, newEmailCode, newMobile, newMobileCode } from "./steps/contact.ts";
+import type { AttemptStore } from "../../identity/brute-force.ts";
+import { identifierChecks } from "../../identity/identifier-checks.ts";
+import { newContact, newEmailCode, newMobileCode } from "./steps/contact.ts";
 import { confirmTotp, startTotp } from "./steps/totp.ts";
 
 /**
@@ -14,18 +16,21 @@ import { confirmTotp, startTotp } from "./steps/totp.ts";
  * A settings flow belongs to the account of the session that started it, and every step needs
  * that session, recent enough (the web layer checks both).
  */
-export const settingsFlow: FlowDefinition<SettingsData> = {
-  kind: SETTINGS,
-  firstStep: "email",
-  initialTtlMs: 30 * 60_000,
-  steps: {
-    email: newEmail,
-    email_code: newEmailCode,
-    mobile: newMobile,
-    mobile_code: newMobileCode,
-    totp: startTotp,
-    totp_confirm: confirmTotp,
-    state: requestStateChange,
-    state_code: confirmStateChange,
-  },
-};
+export function settingsFlow(outside: { attempts: AttemptStore; clockNow(): number }): FlowDefinition<SettingsData> {
+  const checks = identifierChecks(outside);
+  return {
+    kind: SETTINGS,
+    firstStep: "email",
+    initialTtlMs: 30 * 60_000,
+    steps: {
+      email: newContact("email", checks),
+      email_code: newEmailCode,
+      mobile: newContact("mobile", checks),
+      mobile_code: newMobileCode,
+      totp: startTotp,
+      totp_confirm: confirmTotp,
+      state: requestStateChange,
+      state_code: confirmStateChange,
+    },
+  };
+}

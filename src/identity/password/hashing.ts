@@ -34,20 +34,3 @@ export function needsRehash(phc: string, params: HashingParams): boolean {
   if (!match) return true;
   return Number(match[1]) !== params.memoryKiB || Number(match[2]) !== params.iterations || Number(match[3]) !== params.parallelism;
 }
-
-/**
- * Hashes made on first use, one per parameter set, for verifying against when there is no
- * account: an unknown identifier then costs as much time as a known one with a wrong password.
- */
-const dummyHashes = new Map<string, Promise<string>>();
-
-export async function verifyAgainstDummy(secret: string, params: HashingParams): Promise<false> {
-  const key = `${params.memoryKiB}/${params.iterations}/${params.parallelism}`;
-  let dummy = dummyHashes.get(key);
-  if (!dummy) {
-    dummy = hashSecret("tessera-dummy-password", params);
-    dummyHashes.set(key, dummy);
-  }
-  await verifySecret(await dummy, secret);
-  return false;
-}

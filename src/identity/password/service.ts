@@ -3,9 +3,10 @@ import { ValidationError } from "../../shared/errors.ts";
 import { translator } from "../../shared/i18n/translate.ts";
 import type { PasswordPolicy } from "../../tenants/policy.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
-import { type Account, credentialOwner, personalDataOf } from "../accounts.ts";
+import { type Account, credentialOwner, NO_ACCOUNT_ID, personalDataOf } from "../accounts.ts";
 import type { Actor, IdentityDeps } from "../deps.ts";
-import { hashSecret, needsRehash, verifyAgainstDummy, verifySecret } from "./hashing.ts";
+import { decoyHashOf } from "./decoy.ts";
+import { hashSecret, needsRehash, verifySecret } from "./hashing.ts";
 import { checkPasswordRules, type PersonalData, type RuleFailure } from "./rules.ts";
 
 const DAY = 86_400_000;
@@ -114,9 +115,11 @@ export type PasswordVerdict =
 
 /**
  * Checks a password. A hash made with other parameters than the tenant's current ones is
- * replaced on success. Without an account (or a password), a dummy hash is verified instead,
- * so that timing does not tell whether an identifier exists. `hash`: the one now stored, for a
- * caller that checked outside a transaction to see under it that the password is still the same.
+ * replaced on success. Without an account, or for an account without a password, the same query
+ * runs and the tenant's decoy hash is verified instead, so that neither the work nor the time
+ * tells whether an identifier exists; a real account's password is verified once, never twice.
+ * `hash`: the one now stored, for a caller that checked outside a transaction to see under it
+ * that the password is still the same.
  */
 export async function verifyPassword(
   deps: IdentityDeps,
@@ -125,9 +128,10 @@ export async function verifyPassword(
   password: string,
 ): Promise<PasswordVerdict> {
   const policy = tenant.policy.password;
-  const stored = account && (await deps.repos.accounts.password(credentialOwner(account)));
-  if (!account || !stored) return verifyAgainstDummy(password, policy.hashing).then(() => ({ ok: false }));
-  if (!(await verifySecret(stored.hash, password))) return { ok: false };
+  const stored = await deps.repos.accounts.password(account ? credentialOwner(account) : NO_ACCOUNT_ID);
+  const real = account !== undefined && stored !== undefined;
+  const matches = await verifySecret(real ? stored.hash : await decoyHashOf(tenant), password);
+  if (!real || !matches) return { ok: false };
   let hash = stored.hash;
   if (needsRehash(stored.hash, policy.hashing)) {
     hash = await hashSecret(password, policy.hashing);

@@ -79,13 +79,13 @@ export function outboxRepo(db: Kysely<Database>, dialect: Dialect) {
 
     /** A tenant's messages, newest first, optionally to one recipient (development outbox). */
     list(tenantId: string, options: { recipient?: string; limit: number }): Promise<OutboxRow[]> {
-      let q = db.selectFrom("outbox").selectAll().where("tenant_id", "=", tenantId);
+      let q = db.selectFrom("outbox").selectAll().where("tenant_id", "=", tenantId).where("status", "!=", "decoy");
       if (options.recipient !== undefined) q = q.where("recipient", "=", options.recipient);
       return q.orderBy("created_at", "desc").orderBy("id").limit(options.limit).execute();
     },
 
     async deleteSentBefore(before: number): Promise<void> {
-      await db.deleteFrom("outbox").where("status", "in", ["sent", "failed", "expired"]).where("created_at", "<", before).execute();
+      await db.deleteFrom("outbox").where("status", "in", ["sent", "failed", "expired", "decoy"]).where("created_at", "<", before).execute();
     },
   };
 }

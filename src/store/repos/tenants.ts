@@ -14,6 +14,10 @@ export function tenantRepo(db: Kysely<Database>) {
       return db.selectFrom("tenants").selectAll().orderBy("id").execute();
     },
 
+    async setDecoyHash(id: string, hash: string): Promise<void> {
+      await db.updateTable("tenants").set({ decoy_hash: hash }).where("id", "=", id).execute();
+    },
+
     /** Inserts unless a tenant with this id exists; tells which happened. */
     async insertIfAbsent(row: NewTenantRow): Promise<boolean> {
       const result = await db

@@ -4,8 +4,10 @@ import { type Account, createAccount, findAccountByIdentifier } from "../../../i
 import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
 import { normalizeEmail } from "../../../identity/identifiers.ts";
 import { checkPasswordRules } from "../../../identity/password/rules.ts";
-import { checkNewPassword, setPassword, verifyPassword } from "../../../identity/password/service.ts";
+import { checkNewPassword, setPassword } from "../../../identity/password/service.ts";
+import { checkPassword, confirmPassword, type PasswordCheck } from "../../../identity/password-sign-in.ts";
 import { recordConsent } from "../../../identity/consents.ts";
+import { auditTaken, identifierChecks } from "../../../identity/identifier-checks.ts";
 import type { FieldIssue } from "../../../shared/errors.ts";
 import { captchaSolved, newCaptcha } from "../../captcha.ts";
 import type { StepContext, StepDefinition } from "../../flow.ts";
@@ -42,13 +44,14 @@ const issue = (field: string, code: string, message = code): FieldIssue => ({ fi
  * two then share one password, and if it does not meet the identity policy it must be changed
  * first. Either way the account now exists, unconfirmed, and a confirmation e-mail goes out.
  */
-export function setCredentials(outside: CredentialsOutside): StepDefinition<EnrolmentData, Input> {
+export function setCredentials(outside: CredentialsOutside): StepDefinition<EnrolmentData, Input, PasswordCheck | undefined> {
   const subject = (tenantId: string, input: Input, ip: string | null | undefined) => ({
     tenantId,
     identifier: normalizeEmail(input.customer_email ?? "") ?? (input.customer_email ?? "").toLowerCase(),
     ip: ip ?? "unknown",
   });
   const existing = (input: Input) => input.customer_email !== undefined;
+  const checks = identifierChecks(outside);
 
   return {
     name: "credentials",
@@ -66,19 +69,33 @@ export function setCredentials(outside: CredentialsOutside): StepDefinition<Enro
       ];
     },
 
-    /** A shop password is a secret being guessed at: the brute-force gate applies. */
+    /**
+     * A shop password is a secret being guessed at: the brute-force gate applies. A new address
+     * may be answered "already in use": that check is booked and limited (identity/identifier-checks.ts).
+     */
     async gate(ctx, input) {
-      if (!existing(input)) return null;
+      if (!existing(input)) return reachesTakenCheck(input) ? checks.book(ctx, "email") : null;
       const gate = await beginAttempt(outside.attempts, ctx.tenant.policy.lockout, subject(ctx.tenant.id, input, ctx.by.ip), outside.clockNow());
       return gate.allowed ? null : [{ field: "customer_password", code: gate.reason, message: gate.reason, params: gate.params }];
     },
 
-    async handle(ctx, input) {
-      return existing(input) ? linkShopAccount(ctx, input) : registerNew(ctx, input);
+    // The shop password is checked before the transaction, like a sign-in's, and as a sign-in's:
+    // the same work whether or not the address is a customer's.
+    async prepare(ctx, input) {
+      if (!existing(input)) return undefined;
+      return checkPassword(ctx.deps, ctx.tenant, { identifier: input.customer_email ?? "", password: input.customer_password ?? "" }, "customer");
+    },
+
+    async handle(ctx, input, check) {
+      return check ? linkShopAccount(ctx, input, check) : registerNew(ctx, input);
     },
 
     async settle(ctx, input, outcome) {
-      if (!existing(input)) return;
+      if (!existing(input)) {
+        // The check is the last one made: it was, if the outcome is an account or "taken".
+        if (reachesTakenCheck(input)) await checks.settle(ctx, outcome.type !== "reject" || outcome.errors.some((e) => e.code === "account.identifier_taken"));
+        return;
+      }
       const who = subject(ctx.tenant.id, input, ctx.by.ip);
       const wrongPassword = outcome.type === "reject" && outcome.errors.some((e) => e.code === "login.invalid_credentials");
       if (wrongPassword) await attemptFailed(outside.attempts, ctx.tenant.policy.lockout, who, outside.clockNow());
@@ -87,6 +104,9 @@ export function setCredentials(outside: CredentialsOutside): StepDefinition<Enro
   };
 }
 
+/** Whether a new customer's submission can get as far as the "already in use" check. */
+const reachesTakenCheck = (input: Input) => Boolean(input.email && normalizeEmail(input.email));
+
 async function registerNew(ctx: StepContext<EnrolmentData>, input: Input) {
   const { deps, tenant, flow } = ctx;
   const policy = tenant.policy.enrolment!;
@@ -94,7 +114,6 @@ async function registerNew(ctx: StepContext<EnrolmentData>, input: Input) {
   const email = input.email ? normalizeEmail(input.email) : null;
   if (!input.email) errors.push(issue("email", "enrol.required"));
   else if (!email) errors.push(issue("email", "identifier.invalid_email"));
-  else if (await findAccountByIdentifier(deps, tenant, email)) errors.push(issue("email", "account.identifier_taken"));
   if (!input.password) errors.push(issue("password", "enrol.required"));
   else {
     for (const f of await checkNewPassword(deps, tenant, null, input.password, { email })) {
@@ -104,6 +123,15 @@ async function registerNew(ctx: StepContext<EnrolmentData>, input: Input) {
   if (input.privacy_consent !== true) errors.push(issue("privacy_consent", "enrol.privacy_required"));
   const captchaOk = Boolean(flow.data.captcha && input.captcha && (await captchaSolved(deps.secrets, flow.data.captcha, input.captcha)));
   if (!captchaOk) errors.push(issue("captcha", "enrol.captcha_failed"));
+  // Whether the address is someone's user ID is said only to a submission that is right in every
+  // other way, captcha solved: each answer costs a solved captcha and a booked check.
+  if (errors.length === 0) {
+    const holder = await findAccountByIdentifier(deps, tenant, email!);
+    if (holder) {
+      await auditTaken(deps, tenant, ctx.by, { holder: holder.id, field: "email", flowId: flow.id });
+      errors.push(issue("email", "account.identifier_taken"));
+    }
+  }
   // Every rejected attempt gets a fresh challenge: a solution counts once.
   if (errors.length > 0) return { type: "reject" as const, errors, data: { captcha: await newCaptcha(deps.secrets, policy.captchaMaxNumber) } };
 
@@ -114,14 +142,13 @@ async function registerNew(ctx: StepContext<EnrolmentData>, input: Input) {
   return confirmEmail(ctx, account, { path: "new", email: email!, sealedPassword: deps.secrets.seal(input.password!, sealContext(flow.id)) });
 }
 
-async function linkShopAccount(ctx: StepContext<EnrolmentData>, input: Input) {
+async function linkShopAccount(ctx: StepContext<EnrolmentData>, input: Input, check: PasswordCheck) {
   const { deps, tenant, flow } = ctx;
   const policy = tenant.policy.enrolment!;
   const errors: FieldIssue[] = [];
   if (input.privacy_consent !== true) errors.push(issue("privacy_consent", "enrol.privacy_required"));
-  const customer = await findAccountByIdentifier(deps, tenant, input.customer_email ?? "", "customer");
-  const verdict = await verifyPassword(deps, tenant, customer, input.customer_password ?? "");
-  if (!customer || !verdict.ok) {
+  const customer = (await confirmPassword(deps, tenant, check))?.account;
+  if (!customer) {
     // Which of the two was wrong is not said: that would tell who is a customer.
     errors.push(issue("customer_password", "login.invalid_credentials"));
     return { type: "reject" as const, errors };

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { credentialOwner, findAccount, findAccountByIdentifier, stateBlock } from "../../../identity/accounts.ts";
+import { stateBlock } from "../../../identity/accounts.ts";
 import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
 import { normalizeIdentifier } from "../../../identity/identifiers.ts";
 import { relyingPartyOf } from "../../../identity/passkeys.ts";
-import { type PasswordVerdict, verifyPassword } from "../../../identity/password/service.ts";
+import { checkPassword, confirmPassword, type PasswordCheck } from "../../../identity/password-sign-in.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { Tenant } from "../../../tenants/tenant.ts";
 import type { StepDefinition } from "../../flow.ts";
@@ -12,12 +12,6 @@ import { afterPassword } from "../finish.ts";
 
 const Input = z.object({ identifier: z.string().max(254), password: z.string().max(256) });
 type Input = z.infer<typeof Input>;
-
-/** The password as checked before the step's transaction. */
-interface Checked {
-  accountId: string | undefined;
-  verdict: PasswordVerdict;
-}
 
 /** The key brute-force counters use: the identifier as typed, normalised where it can be. */
 export function attemptIdentifier(tenant: Tenant, typed: string): string {
@@ -29,12 +23,15 @@ const IDENTIFIER_AUTOCOMPLETE = { email: "username", dni: "username", codice_per
 
 /**
  * Identifier and password (level 1). Whether the identifier exists is never told: an unknown one
- * gets the same answer, after the same argon2 work, as a wrong password, and the brute-force lock
- * applies to identifiers whether or not they exist. Only once the password is right does the
+ * gets the same answer, after the same statements and the same argon2id work, as a wrong password
+ * (identity/password-sign-in.ts), and the brute-force lock applies to identifiers as typed,
+ * whether or not they exist. A malformed identifier (a DNI with a wrong check letter, say) can
+ * belong to nobody: the answer says so, which tells nothing about who exists, but only after the
+ * same work, and the try counts like any other. Only once the password is right does the
  * account's state speak (unconfirmed, awaiting proofing, suspended, revoked), and an expired
  * password leads to a new one before anything else.
  */
-export function identify(attempts: AttemptStore, clockNow: () => number): StepDefinition<LoginData, Input, Checked> {
+export function identify(attempts: AttemptStore, clockNow: () => number): StepDefinition<LoginData, Input, PasswordCheck> {
   const subject = (tenant: Tenant, input: Input, ip: string | null | undefined) => ({
     tenantId: tenant.id,
     identifier: attemptIdentifier(tenant, input.identifier),
@@ -52,32 +49,23 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
     },
 
     async gate(ctx, input) {
-      // A malformed identifier (a DNI with a wrong check letter, say) can belong to nobody: saying
-      // so tells nothing about who exists, and such a try is not counted against anyone.
-      if (normalizeIdentifier(ctx.tenant.policy.identifier, input.identifier) === null) {
-        const t = translator(ctx.locale);
-        return [{ field: "identifier", code: "invalid_identifier", message: t(`login.identifier_invalid.${ctx.tenant.policy.identifier}`) }];
-      }
       const gate = await beginAttempt(attempts, ctx.tenant.policy.lockout, subject(ctx.tenant, input, ctx.by.ip), clockNow());
       if (gate.allowed) return null;
       return [{ field: "password", code: "locked", message: translator(ctx.locale)(gate.reason, gate.params), params: gate.params }];
     },
 
-    // The password is checked before the transaction (argon2id takes tens of milliseconds), and
-    // under it the account read again and its password seen to be the one checked.
-    async prepare(ctx, input) {
-      const account = await findAccountByIdentifier(ctx.deps, ctx.tenant, input.identifier);
-      return { accountId: account?.id, verdict: await verifyPassword(ctx.deps, ctx.tenant, account, input.password) };
-    },
+    prepare: (ctx, input) => checkPassword(ctx.deps, ctx.tenant, input),
 
-    async handle(ctx, input, checked) {
+    async handle(ctx, input, check) {
       const t = translator(ctx.locale);
-      const account = checked.accountId ? await findAccount(ctx.deps, ctx.tenant, checked.accountId) : undefined;
-      const { verdict } = checked;
-      const unchanged = account && verdict.ok && (await ctx.deps.repos.accounts.password(credentialOwner(account)))?.hash === verdict.hash;
-      if (!account || !verdict.ok || !unchanged) {
+      const confirmed = await confirmPassword(ctx.deps, ctx.tenant, check);
+      if (normalizeIdentifier(ctx.tenant.policy.identifier, input.identifier) === null) {
+        return { type: "reject", errors: [{ field: "identifier", code: "invalid_identifier", message: t(`login.identifier_invalid.${ctx.tenant.policy.identifier}`) }] };
+      }
+      if (!confirmed) {
         return { type: "reject", errors: [{ field: "password", code: "invalid_credentials", message: t("login.invalid_credentials") }] };
       }
+      const { account, verdict } = confirmed;
       const block = stateBlock(account.state);
       if (block) {
         return { type: "reject", errors: [{ field: "identifier", code: block.replace("account.", ""), message: t(block) }], data: {} };
@@ -96,9 +84,12 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
 
     async settle(ctx, input, outcome) {
       const who = subject(ctx.tenant, input, ctx.by.ip);
-      const wrong = outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_credentials");
+      const wrong = outcome.type === "reject" && outcome.errors.some((e) => WRONG.has(e.code));
       if (wrong) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else await attemptSucceeded(attempts, who);
     },
   };
 }
+
+/** The answers that count as a failed try. */
+const WRONG = new Set(["invalid_credentials", "invalid_identifier"]);

@@ -1,19 +1,19 @@
 import { z } from "zod";
-import { findAccount } from "../../../identity/accounts.ts";
+import { findAccount, NO_ACCOUNT_ID } from "../../../identity/accounts.ts";
 import type { AttemptStore } from "../../../identity/brute-force.ts";
 import { attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
-import { verifyAgainstDummy } from "../../../identity/password/hashing.ts";
 import { verifySecurityAnswer } from "../../../identity/security-question.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { StepDefinition } from "../../flow.ts";
 import type { RecoveryData } from "../data.ts";
+import { recoverableAccount } from "./identify.ts";
 import { sendRecoveryCode } from "./send-code.ts";
 
 /**
  * The security question (seed 000: "utili … per recuperare la password in caso di smarrimento"),
  * under brute-force protection; a right answer sends a code by SMS to the verified mobile number.
  */
-export function answerQuestion(attempts: AttemptStore, clockNow: () => number): StepDefinition<RecoveryData, { answer: string }> {
+export function answerQuestion(attempts: AttemptStore, clockNow: () => number): StepDefinition<RecoveryData, { answer: string }, { accountId: string | undefined; right: boolean }> {
   const subject = (tenantId: string, identifier: string, ip: string | null | undefined) => ({
     tenantId,
     identifier: `recovery:${identifier}`,
@@ -35,16 +35,17 @@ export function answerQuestion(attempts: AttemptStore, clockNow: () => number): 
       return [{ field: "answer", code: "locked", message: translator(ctx.locale)(gate.reason, gate.params), params: gate.params }];
     },
 
-    async handle(ctx, input) {
+    // The answer is checked before the transaction (argon2id must not hold the database), with
+    // the same statements and work for an identifier that is nobody's.
+    async prepare(ctx, input) {
+      const account = await recoverableAccount(ctx.deps, ctx.tenant, ctx.flow.data.identifier ?? "");
+      return { accountId: account?.id, right: await verifySecurityAnswer(ctx.deps, ctx.tenant, account, input.answer) };
+    },
+
+    async handle(ctx, _input, checked) {
       const t = translator(ctx.locale);
-      const wrong = { type: "reject" as const, errors: [{ field: "answer", code: "wrong_answer", message: t("recovery.wrong_answer") }] };
-      const account = ctx.flow.accountId ? await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId) : undefined;
-      if (!account) {
-        // An unknown identifier costs the same work as a known one, and never succeeds.
-        await verifyAgainstDummy(input.answer, ctx.tenant.policy.password.hashing);
-        return wrong;
-      }
-      if (!(await verifySecurityAnswer(ctx.deps, ctx.tenant, account, input.answer))) return wrong;
+      const account = await findAccount(ctx.deps, ctx.tenant, checked.accountId ?? NO_ACCOUNT_ID);
+      if (!account || !checked.right) return { type: "reject", errors: [{ field: "answer", code: "wrong_answer", message: t("recovery.wrong_answer") }] };
       return sendRecoveryCode(ctx, account);
     },
 

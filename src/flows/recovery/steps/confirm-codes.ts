@@ -6,6 +6,7 @@ import { codeIssue } from "../../code-issue.ts";
 import { checkbox } from "../../enrolment/data.ts";
 import type { StepDefinition } from "../../flow.ts";
 import { type RecoveryData, recoveryPurposes } from "../data.ts";
+import { recoverableAccount } from "./identify.ts";
 import { sendRecoveryCode } from "./send-code.ts";
 
 const Input = z.object({ code: z.string().max(20).optional(), resend: checkbox.optional() });
@@ -23,7 +24,10 @@ export const confirmRecoveryLink: StepDefinition<RecoveryData, z.infer<typeof In
     if (!verdict.ok) {
       return { type: "reject", errors: [codeIssue(t, verdict)] };
     }
-    const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
+    // The link proves the mailbox of the account the identifier names. A decoy's code never
+    // matches (identity/otp.ts); were one to, it would lead nowhere.
+    const account = await recoverableAccount(ctx.deps, ctx.tenant, ctx.flow.data.identifier ?? "");
+    if (!account) return { type: "reject", errors: [codeIssue(t, { reason: "otp.used" })] };
     return sendRecoveryCode(ctx, account);
   },
 };

@@ -23,6 +23,8 @@ export async function sendRecoveryCode(ctx: StepContext<RecoveryData>, account: 
   return {
     type: "advance",
     to: "code",
+    // The first proof succeeded: from now on the flow is this account's.
+    accountId: account.id,
     data: { codeChannel: channel, sentTo: maskContact(destination) },
     notice: { code: channel === "sms" ? "login.sms_sent" : "login.email_sent", params: { to: maskContact(destination) } },
   };

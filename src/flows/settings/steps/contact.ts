@@ -7,14 +7,28 @@ import { translator } from "../../../shared/i18n/translate.ts";
 import { codeIssue } from "../../code-issue.ts";
 import type { StepDefinition } from "../../flow.ts";
 import type { SettingsData } from "../data.ts";
+import type { IdentifierChecks } from "../../../identity/identifier-checks.ts";
+import type { Tenant } from "../../../tenants/tenant.ts";
 
-/** A new e-mail address or mobile number: a code goes to it. */
-function newContact(kind: ContactKind): StepDefinition<SettingsData, { value: string }> {
+/** Answers given before the check whether a new user ID is free: the booked check gives way. */
+const BEFORE_THE_CHECK = new Set(["identifier.invalid_email", "contact.unchanged"]);
+
+/**
+ * A new e-mail address or mobile number: a code goes to it. Where the address is the user ID,
+ * the check that it is free is booked and limited (identity/identifier-checks.ts).
+ */
+export function newContact(kind: ContactKind, checks: IdentifierChecks): StepDefinition<SettingsData, { value: string }> {
+  const checksIdentifier = (tenant: Tenant) => kind === "email" && tenant.policy.identifier === "email";
   return {
     name: kind,
     input: z.object({ value: z.string().min(1).max(254) }),
     fields({ t }) {
       return [{ name: "value", type: kind === "email" ? "email" : "tel", required: true, label: t(kind === "email" ? "account.new_email" : "account.new_mobile") }];
+    },
+    gate: async (ctx) => (checksIdentifier(ctx.tenant) ? checks.book(ctx, "value") : null),
+    async settle(ctx, _input, outcome) {
+      if (!checksIdentifier(ctx.tenant)) return;
+      await checks.settle(ctx, outcome.type !== "reject" || !outcome.errors.some((e) => BEFORE_THE_CHECK.has(e.code)));
     },
     async handle(ctx, input) {
       if (kind === "mobile") {
@@ -22,7 +36,7 @@ function newContact(kind: ContactKind): StepDefinition<SettingsData, { value: st
         if (!mobile || !isValidMobile(mobile)) return { type: "reject", errors: [{ field: "value", code: "phone.invalid", message: "not a mobile number" }] };
       }
       const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
-      const requested = await requestContactChange(ctx.deps, ctx.tenant, account, ctx.flow.id, kind, input.value);
+      const requested = await requestContactChange(ctx.deps, ctx.tenant, account, ctx.flow.id, kind, input.value, ctx.by);
       if (!requested.ok) return { type: "reject", errors: [{ ...requested.error, field: "value" }] };
       return { type: "advance", to: `${kind}_code`, data: { sentTo: requested.value }, notice: { code: kind === "email" ? "enrol.email_sent" : "enrol.sms_sent", params: { email: requested.value, mobile: requested.value } } };
     },
@@ -47,7 +61,5 @@ function contactCode(kind: ContactKind): StepDefinition<SettingsData, { code: st
   };
 }
 
-export const newEmail = newContact("email");
 export const newEmailCode = contactCode("email");
-export const newMobile = newContact("mobile");
 export const newMobileCode = contactCode("mobile");

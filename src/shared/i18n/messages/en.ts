@@ -38,6 +38,7 @@ export const en = {
   "account.locked": "Too many failed attempts: access is locked. Try again in {minutes|# minute|# minutes}.",
   "account.delayed": "Wrong credentials. Wait {seconds|# second|# seconds} before trying again.",
   "account.ip_blocked": "Too many failed attempts from your network. Try again in {minutes|# minute|# minutes}.",
+  "identifier.checks_exhausted": "Too many addresses or codes already in use were tried. Try again in {minutes|# minute|# minutes}.",
   "otp.invalid": "The code is not correct. Attempts left: {remaining}.",
   "otp.expired": "The code has expired. Ask for a new one.",
   "otp.used": "This code has already been used. Ask for a new one.",

@@ -39,6 +39,7 @@ export const es: Catalogue = {
   "account.locked": "Demasiados intentos fallidos: el acceso está bloqueado. Inténtalo de nuevo dentro de {minutes|# minuto|# minutos}.",
   "account.delayed": "Credenciales incorrectas. Espera {seconds|# segundo|# segundos} antes de volver a intentarlo.",
   "account.ip_blocked": "Demasiados intentos fallidos desde tu red. Inténtalo de nuevo dentro de {minutes|# minuto|# minutos}.",
+  "identifier.checks_exhausted": "Se han probado demasiadas direcciones o códigos ya en uso. Inténtalo de nuevo dentro de {minutes|# minuto|# minutos}.",
   "otp.invalid": "El código no es correcto. Intentos restantes: {remaining}.",
   "otp.expired": "El código ha caducado. Solicita uno nuevo.",
   "otp.used": "Este código ya se ha utilizado. Solicita uno nuevo.",

@@ -39,6 +39,7 @@ export const it: Catalogue = {
   "account.locked": "Troppi tentativi falliti: l'accesso è bloccato. Riprova tra {minutes|# minuto|# minuti}.",
   "account.delayed": "Credenziali errate. Attendi {seconds|# secondo|# secondi} prima di riprovare.",
   "account.ip_blocked": "Troppi tentativi falliti dalla tua rete. Riprova tra {minutes|# minuto|# minuti}.",
+  "identifier.checks_exhausted": "Troppi indirizzi o codici già in uso provati. Riprova tra {minutes|# minuto|# minuti}.",
   "otp.invalid": "Il codice non è corretto. Tentativi rimasti: {remaining}.",
   "otp.expired": "Il codice è scaduto. Richiedine uno nuovo.",
   "otp.used": "Questo codice è già stato usato. Richiedine uno nuovo.",
