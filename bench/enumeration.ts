@@ -112,6 +112,34 @@ const apiLogin = (tenant: "national" | "university" | "pro"): Path => ({
   submit: async (ctx, id, identifier, ip) => (await json(`${ctx.baseUrl}/t/${tenant}/api/flows/${id as string}`, { step: "identify", identifier, password: WRONG }, ip)).status,
 });
 
+/**
+ * Password recovery by `method`: the identifier (answered alike whether it exists), then a wrong
+ * second value (`wrong`: an answer, or a code never sent) after the identifier.
+ */
+function recovery(tenant: "national" | "university", method: string, wrong: Record<string, string>): Path[] {
+  const flows = (ctx: Context, id: unknown) => `${ctx.baseUrl}/t/${tenant}/api/flows/${id as string}`;
+  return [
+    {
+      name: `recovery by ${method}: identifier`,
+      who: tenant,
+      status: 200,
+      prepare: (ctx, _id, ip) => flowOf(ctx, tenant, "recovery", ip),
+      submit: async (ctx, id, identifier, ip) => (await json(flows(ctx, id), { step: "identify", identifier }, ip)).status,
+    },
+    {
+      name: `recovery by ${method}: wrong ${wrong.step === "question" ? "answer" : "code"}`,
+      who: tenant,
+      status: 400,
+      async prepare(ctx, identifier, ip) {
+        const id = await flowOf(ctx, tenant, "recovery", ip);
+        await json(flows(ctx, id), { step: "identify", identifier }, ip);
+        return id;
+      },
+      submit: async (ctx, id, _identifier, ip) => (await json(flows(ctx, id), wrong, ip)).status,
+    },
+  ];
+}
+
 const PATHS: Path[] = [
   apiLogin("national"),
   apiLogin("university"),
@@ -141,42 +169,8 @@ const PATHS: Path[] = [
     prepare: async (ctx) => atSignInPage(ctx, await authnRequestUrl(ctx.sp)),
     submit: postSignIn,
   },
-  {
-    name: "recovery by security question: identifier",
-    who: "national",
-    status: 200,
-    prepare: (ctx, _id, ip) => flowOf(ctx, "national", "recovery", ip),
-    submit: async (ctx, id, identifier, ip) => (await json(`${ctx.baseUrl}/t/national/api/flows/${id as string}`, { step: "identify", identifier }, ip)).status,
-  },
-  {
-    name: "recovery by security question: wrong answer",
-    who: "national",
-    status: 400,
-    async prepare(ctx, identifier, ip) {
-      const id = await flowOf(ctx, "national", "recovery", ip);
-      await json(`${ctx.baseUrl}/t/national/api/flows/${id}`, { step: "identify", identifier }, ip);
-      return id;
-    },
-    submit: async (ctx, id, _identifier, ip) => (await json(`${ctx.baseUrl}/t/national/api/flows/${id as string}`, { step: "question", answer: "Rex" }, ip)).status,
-  },
-  {
-    name: "recovery by e-mail link: identifier",
-    who: "university",
-    status: 200,
-    prepare: (ctx, _id, ip) => flowOf(ctx, "university", "recovery", ip),
-    submit: async (ctx, id, identifier, ip) => (await json(`${ctx.baseUrl}/t/university/api/flows/${id as string}`, { step: "identify", identifier }, ip)).status,
-  },
-  {
-    name: "recovery by e-mail link: wrong code",
-    who: "university",
-    status: 400,
-    async prepare(ctx, identifier, ip) {
-      const id = await flowOf(ctx, "university", "recovery", ip);
-      await json(`${ctx.baseUrl}/t/university/api/flows/${id}`, { step: "identify", identifier }, ip);
-      return id;
-    },
-    submit: async (ctx, id, _identifier, ip) => (await json(`${ctx.baseUrl}/t/university/api/flows/${id as string}`, { step: "email_link", code: "0000000" }, ip)).status,
-  },
+  ...recovery("national", "security question", { step: "question", answer: "Rex" }),
+  ...recovery("university", "e-mail link", { step: "email_link", code: "0000000" }),
   {
     name: '"Ho già un account" (shop account link)',
     who: "customer",

@@ -143,6 +143,35 @@ const signInPage = (name: string, start: () => Promise<{ browser: ReturnType<typ
   },
 });
 
+/**
+ * Password recovery by `method`: the identifier, then a wrong second value (`wrong`: an answer,
+ * or a code from the link) on the step the identifier led to (`next`).
+ */
+function recovery(tenant: "national" | "university", method: string, next: string, wrong: Record<string, string>, second: { argon2: number; differs?: RegExp }): Path[] {
+  const flows = `/t/${tenant}/api/flows`;
+  return [
+    {
+      name: `password recovery by ${method}: the identifier`,
+      who: tenant,
+      argon2: 0,
+      ...(second.differs ? { differs: second.differs } : {}),
+      prepare: async () => (await json(flows, { kind: "recovery" })).json.id,
+      submit: (id, identifier) => json(`${flows}/${id as string}`, { step: "identify", identifier }),
+    },
+    {
+      name: `password recovery by ${method}: a wrong ${next === "question" ? "answer" : "code from the link"}`,
+      who: tenant,
+      argon2: second.argon2,
+      async prepare(identifier) {
+        const id = (await json(flows, { kind: "recovery" })).json.id as string;
+        expect((await json(`${flows}/${id}`, { step: "identify", identifier })).json.step).toBe(next);
+        return id;
+      },
+      submit: (id) => json(`${flows}/${id as string}`, wrong),
+    },
+  ];
+}
+
 const paths: Path[] = [
   apiLogin("national"),
   apiLogin("university"),
@@ -164,44 +193,10 @@ const paths: Path[] = [
     const browser = httpBrowser(t.baseUrl);
     return { browser, page: await browser.go(await sp.getAuthorizeUrlAsync("relay", undefined, {})) };
   }),
-  {
-    name: "password recovery by security question: the identifier",
-    who: "national",
-    argon2: 0,
-    differs: /"label":"[^"]*"/,
-    prepare: async () => (await json("/t/national/api/flows", { kind: "recovery" })).json.id,
-    submit: (id, identifier) => json(`/t/national/api/flows/${id as string}`, { step: "identify", identifier }),
-  },
-  {
-    name: "password recovery by security question: the answer",
-    who: "national",
-    argon2: 1,
-    async prepare(identifier) {
-      const id = (await json("/t/national/api/flows", { kind: "recovery" })).json.id as string;
-      expect((await json(`/t/national/api/flows/${id}`, { step: "identify", identifier })).json.step).toBe("question");
-      return id;
-    },
-    submit: (id) => json(`/t/national/api/flows/${id as string}`, { step: "question", answer: "Rex" }),
-  },
-  {
-    name: "password recovery by e-mail link: the identifier",
-    who: "university",
-    argon2: 0,
-    prepare: async () => (await json("/t/university/api/flows", { kind: "recovery" })).json.id,
-    submit: (id, identifier) => json(`/t/university/api/flows/${id as string}`, { step: "identify", identifier }),
-  },
-  {
-    name: "password recovery by e-mail link: a wrong code from the link",
-    who: "university",
-    argon2: 0,
-    async prepare(identifier) {
-      const id = (await json("/t/university/api/flows", { kind: "recovery" })).json.id as string;
-      expect((await json(`/t/university/api/flows/${id}`, { step: "identify", identifier })).json.step).toBe("email_link");
-      return id;
-    },
-    // Seven digits: never the six-digit code that was sent.
-    submit: (id) => json(`/t/university/api/flows/${id as string}`, { step: "email_link", code: "0000000" }),
-  },
+  // A decoy security question is another question than the real one: its text differs on purpose.
+  ...recovery("national", "security question", "question", { step: "question", answer: "Rex" }, { argon2: 1, differs: /"label":"[^"]*"/ }),
+  // Seven digits: never the six-digit code that was sent.
+  ...recovery("university", "e-mail link", "email_link", { step: "email_link", code: "0000000" }, { argon2: 0 }),
   {
     name: '"Ho già un account": a shop account linked at enrolment',
     who: "customer",
