@@ -34,30 +34,32 @@ const keys = (c: CheckContext) => ({ flow: `idcheck-flow:${c.tenant.id}:${c.flow
 
 export function identifierChecks(outside: { attempts: AttemptStore; clockNow(): number }) {
   const { attempts } = outside;
-  return {
-    /** Books one check; the issue to show on `field` when the limits are used up, else null. */
-    async book(ctx: CheckContext, field: string): Promise<FieldIssue[] | null> {
-      const policy = ctx.tenant.policy.lockout;
-      const k = keys(ctx);
-      const now = outside.clockNow();
-      const ipWindowMs = policy.ipWindowMinutes * 60_000;
-      const ip = await attempts.recordFailure(k.ip, now, ipWindowMs);
-      const flow = await attempts.recordFailure(k.flow, now, FLOW_MEMORY_MS);
-      if (ip.failures <= policy.identifierChecksPerIp && flow.failures <= policy.identifierChecksPerFlow) return null;
-      await this.settle(ctx, false);
-      const until = ip.failures > policy.identifierChecksPerIp ? ip.windowStartedAt + ipWindowMs : flow.windowStartedAt + FLOW_MEMORY_MS;
-      const minutes = Math.max(1, Math.ceil((until - now) / 60_000));
-      return [{ field, code: "identifier.checks_exhausted", message: translator(ctx.locale)("identifier.checks_exhausted", { minutes }), params: { minutes } }];
-    },
 
-    /** After the step: `checked` tells whether it got as far as the check; if not, the booking is given back. */
-    async settle(ctx: CheckContext, checked: boolean): Promise<void> {
-      if (checked) return;
-      const k = keys(ctx);
-      await attempts.forgive(k.ip);
-      await attempts.forgive(k.flow);
-    },
-  };
+  /** After the step: `checked` tells whether it got as far as the check; if not, the booking is given back. */
+  async function settle(ctx: CheckContext, checked: boolean): Promise<void> {
+    if (checked) return;
+    const k = keys(ctx);
+    await attempts.forgive(k.ip);
+    await attempts.forgive(k.flow);
+  }
+
+  /** Books one check; the issue to show on `field` when the limits are used up, else null. */
+  async function book(ctx: CheckContext, field: string): Promise<FieldIssue[] | null> {
+    const policy = ctx.tenant.policy.lockout;
+    const k = keys(ctx);
+    const now = outside.clockNow();
+    const ipWindowMs = policy.ipWindowMinutes * 60_000;
+    const ip = await attempts.recordFailure(k.ip, now, ipWindowMs);
+    const flow = await attempts.recordFailure(k.flow, now, FLOW_MEMORY_MS);
+    if (ip.failures <= policy.identifierChecksPerIp && flow.failures <= policy.identifierChecksPerFlow) return null;
+    // Refused: nothing was checked, so nothing stays booked.
+    await settle(ctx, false);
+    const until = ip.failures > policy.identifierChecksPerIp ? ip.windowStartedAt + ipWindowMs : flow.windowStartedAt + FLOW_MEMORY_MS;
+    const minutes = Math.max(1, Math.ceil((until - now) / 60_000));
+    return [{ field, code: "identifier.checks_exhausted", message: translator(ctx.locale)("identifier.checks_exhausted", { minutes }), params: { minutes } }];
+  }
+
+  return { book, settle };
 }
 
 export type IdentifierChecks = ReturnType<typeof identifierChecks>;
