@@ -73,6 +73,10 @@ export interface Account extends PersonalAttributes {
   spidCode: string | null;
   /** The holder wants an e-mail at every sign-in. */
   notifyOnLogin: boolean;
+  /** ISO 3166-1 alpha-2 citizenship where it matters (seed 001's 2FA choices); null while unknown. */
+  citizenship: string | null;
+  /** When an upstream identity provider asserted the codice fiscale; null: as the holder typed it. */
+  fiscalCodeVerifiedAt: number | null;
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
@@ -114,6 +118,8 @@ export function accountFromRow(row: AccountRow): Account {
     registrationPoint: row.registration_point,
     spidCode: row.spid_code,
     notifyOnLogin: row.notify_on_login === 1,
+    citizenship: row.citizenship,
+    fiscalCodeVerifiedAt: row.fiscal_code_verified_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastUsedAt: row.last_used_at,
@@ -164,6 +170,9 @@ export interface NewAccount extends Partial<PersonalAttributes> {
   identificationMethod?: string | null;
   registrationPoint?: string | null;
   spidCode?: string | null;
+  citizenship?: string | null;
+  /** The codice fiscale was asserted by an upstream identity provider, not typed. */
+  fiscalCodeVerified?: boolean;
 }
 
 export async function createAccount(deps: IdentityDeps, tenant: Tenant, input: NewAccount, by: Actor): Promise<Account> {
@@ -193,6 +202,8 @@ export async function createAccount(deps: IdentityDeps, tenant: Tenant, input: N
     identification_method: input.identificationMethod ?? null,
     registration_point: input.registrationPoint ?? null,
     spid_code: input.spidCode ?? null,
+    citizenship: input.citizenship ?? null,
+    fiscal_code_verified_at: input.fiscalCode && input.fiscalCodeVerified ? now : null,
     ...personalColumns(input),
     created_at: now,
     updated_at: now,

@@ -3,6 +3,7 @@ import type { Tenant } from "../tenants/tenant.ts";
 import type { Account } from "./accounts.ts";
 import type { IdentityDeps } from "./deps.ts";
 import type { Level } from "./levels.ts";
+import { hasTotp } from "./totp.ts";
 
 /**
  * The second factors an account can use now: those the tenant offers, in the tenant's order,
@@ -13,7 +14,7 @@ export async function availableSecondFactors(deps: IdentityDeps, tenant: Tenant,
   const has: Record<SecondFactor, () => Promise<boolean>> = {
     sms: async () => account.phone !== null && account.phoneVerifiedAt !== null,
     email: async () => account.email !== null && account.emailVerifiedAt !== null,
-    totp: async () => (await deps.repos.factors.totpFactors(account.id)).some((f) => f.confirmed_at !== null),
+    totp: () => hasTotp(deps, account),
     passkey: async () => (await deps.repos.factors.passkeys(account.id)).length > 0,
     recovery_code: async () => (await deps.repos.factors.unusedRecoveryCodes(account.id)) > 0,
   };

@@ -37,8 +37,12 @@ function totpFor(tenant: Tenant, account: Account, secret: string): TOTP {
   });
 }
 
-/** Starts adding an app: a new secret, shown once. An earlier unfinished enrolment is dropped. */
-export async function beginTotpEnrolment(deps: IdentityDeps, tenant: Tenant, account: Account): Promise<TotpEnrolment> {
+/**
+ * Starts adding an app: a new secret, shown once. An earlier unfinished enrolment is dropped.
+ * `expiresAt`: a temporary app, which stops counting then (seed 001: the app allowed by a
+ * declaration of being unable to use SPID/CIE).
+ */
+export async function beginTotpEnrolment(deps: IdentityDeps, tenant: Tenant, account: Account, options: { expiresAt?: number } = {}): Promise<TotpEnrolment> {
   const factorId = newId();
   const secret = new Secret({ buffer: randomBytes(20).buffer }).base32;
   await deps.repos.factors.deleteUnconfirmedTotp(account.id);
@@ -49,6 +53,7 @@ export async function beginTotpEnrolment(deps: IdentityDeps, tenant: Tenant, acc
     created_at: deps.clock.now(),
     confirmed_at: null,
     last_step: null,
+    expires_at: options.expiresAt ?? null,
   });
   const uri = totpFor(tenant, account, secret).toString();
   const qrSvg = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
@@ -80,9 +85,15 @@ export async function confirmTotpEnrolment(
   return { ok: true, factorId };
 }
 
-/** Checks a code against the account's confirmed apps. */
+/** The account's apps that count now: confirmed, and not expired. */
+async function usableTotp(deps: IdentityDeps, account: Account) {
+  const now = deps.clock.now();
+  return (await deps.repos.factors.totpFactors(account.id)).filter((f) => f.confirmed_at !== null && (f.expires_at === null || f.expires_at > now));
+}
+
+/** Checks a code against the account's confirmed apps (a temporary one only until it expires). */
 export async function verifyTotp(deps: IdentityDeps, tenant: Tenant, account: Account, code: string): Promise<TotpOutcome> {
-  const factors = (await deps.repos.factors.totpFactors(account.id)).filter((f) => f.confirmed_at !== null);
+  const factors = await usableTotp(deps, account);
   if (factors.length === 0) return { ok: false, reason: "totp.not_enrolled" };
   for (const factor of factors) {
     const step = matchStep(tenant, account, deps.secrets.open(factor.secret, sealContext(factor.id)), code, deps.clock.now());
@@ -93,7 +104,7 @@ export async function verifyTotp(deps: IdentityDeps, tenant: Tenant, account: Ac
 }
 
 export async function hasTotp(deps: IdentityDeps, account: Account): Promise<boolean> {
-  return (await deps.repos.factors.totpFactors(account.id)).some((f) => f.confirmed_at !== null);
+  return (await usableTotp(deps, account)).length > 0;
 }
 
 export async function removeTotp(deps: IdentityDeps, tenant: Tenant, account: Account, factorId: string, by: Actor): Promise<boolean> {

@@ -45,6 +45,12 @@ const en = {
   "email.enrolment_reminder.subject": "{tenant}: your identity request is waiting for you",
   "email.enrolment_reminder.text":
     "Your {tenant} identity request is not complete. It will be deleted on {date} unless you complete it.\n\nContinue where you left off, signing in with your e-mail address and password: {resume_url}",
+  "email.registration_confirmation.subject": "{tenant}: confirm your e-mail address",
+  "email.registration_confirmation.text":
+    "To confirm this address for your new {tenant} account, open this link:\n{confirm_url}\n\nor enter the code {code} on the registration page. Both are valid for {minutes|# minute|# minutes}.\n\nIf you did not register, ignore this message.",
+  "email.registration_done.subject": "{tenant}: your codice persona is {codice_persona}",
+  "email.registration_done.text":
+    "Hello {name},\n\nyour {tenant} account is ready. Your codice persona is {codice_persona}: sign in with it and the password you chose, at {login_url}\n\nTwo-factor authentication is mandatory: at your first sign-in you will be asked to activate it.",
 } as const;
 
 export type TemplateKey = keyof typeof en;
@@ -85,6 +91,12 @@ const it: Catalogue = {
   "email.enrolment_reminder.subject": "{tenant}: la tua richiesta di identità ti aspetta",
   "email.enrolment_reminder.text":
     "La tua richiesta di identità {tenant} non è completa. Sarà cancellata il {date} se non la completi.\n\nRiprendi da dove avevi lasciato, accedendo con indirizzo e-mail e password: {resume_url}",
+  "email.registration_confirmation.subject": "{tenant}: conferma il tuo indirizzo e-mail",
+  "email.registration_confirmation.text":
+    "Per confermare questo indirizzo per il tuo nuovo account {tenant}, apri questo link:\n{confirm_url}\n\noppure inserisci il codice {code} nella pagina di registrazione. Entrambi valgono {minutes|# minuto|# minuti}.\n\nSe non ti sei registrato, ignora questo messaggio.",
+  "email.registration_done.subject": "{tenant}: il tuo codice persona è {codice_persona}",
+  "email.registration_done.text":
+    "Gentile {name},\n\nil tuo account {tenant} è pronto. Il tuo codice persona è {codice_persona}: accedi con questo e con la password che hai scelto, su {login_url}\n\nL'autenticazione a due fattori è obbligatoria: al primo accesso ti verrà chiesto di attivarla.",
 };
 
 const es: Catalogue = {
@@ -122,6 +134,12 @@ const es: Catalogue = {
   "email.enrolment_reminder.subject": "{tenant}: tu solicitud de identidad te espera",
   "email.enrolment_reminder.text":
     "Tu solicitud de identidad de {tenant} no está completa. Se eliminará el {date} si no la completas.\n\nContinúa donde lo dejaste, accediendo con tu correo y contraseña: {resume_url}",
+  "email.registration_confirmation.subject": "{tenant}: confirma tu dirección de correo",
+  "email.registration_confirmation.text":
+    "Para confirmar esta dirección para tu nueva cuenta de {tenant}, abre este enlace:\n{confirm_url}\n\no introduce el código {code} en la página de registro. Ambos valen {minutes|# minuto|# minutos}.\n\nSi no te has registrado, ignora este mensaje.",
+  "email.registration_done.subject": "{tenant}: tu codice persona es {codice_persona}",
+  "email.registration_done.text":
+    "Hola, {name}:\n\ntu cuenta de {tenant} está lista. Tu codice persona es {codice_persona}: accede con él y la contraseña que elegiste en {login_url}\n\nLa autenticación en dos pasos es obligatoria: en tu primer acceso se te pedirá activarla.",
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, it, es };
@@ -138,7 +156,9 @@ export type Template =
   | "recovery_link"
   | "contact_changed"
   | "account_state"
-  | "inactivity_warning";
+  | "inactivity_warning"
+  | "registration_confirmation"
+  | "registration_done";
 
 export interface RenderedMessage {
   subject?: string;

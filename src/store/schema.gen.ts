@@ -42,6 +42,8 @@ export interface AccountsTable {
   registration_point: string | null;
   spid_code: string | null;
   notify_on_login: Generated<number>;
+  citizenship: string | null;
+  fiscal_code_verified_at: number | null;
 }
 
 export interface AuditEntriesTable {
@@ -64,6 +66,28 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+export interface BrokerAssertionsTable {
+  tenant_id: string;
+  upstream_id: string;
+  assertion_id: string;
+  expires_at: number;
+}
+
+export interface BrokerRequestsTable {
+  id: string;
+  tenant_id: string;
+  upstream_id: string;
+  flow_id: string;
+  purpose: string;
+  level: number;
+  secrets: string;
+  result: string | null;
+  created_at: number;
+  expires_at: number;
+  answered_at: number | null;
+  taken_at: number | null;
+}
+
 export interface ClientConsentsTable {
   tenant_id: string;
   account_id: string;
@@ -83,6 +107,16 @@ export interface ConsentsTable {
   withdrawn_at: number | null;
 }
 
+export interface DeclarationsTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  text: string;
+  ip: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface FlowsTable {
   id: string;
   tenant_id: string;
@@ -96,6 +130,12 @@ export interface FlowsTable {
   created_at: number;
   updated_at: number;
   expires_at: number;
+}
+
+export interface IdentifierCountersTable {
+  tenant_id: string;
+  name: string;
+  value: number;
 }
 
 export interface InstanceSettingsTable {
@@ -309,6 +349,25 @@ export interface TotpFactorsTable {
   created_at: number;
   confirmed_at: number | null;
   last_step: number | null;
+  expires_at: number | null;
+}
+
+export interface UpstreamFactorsTable {
+  account_id: string;
+  created_at: number;
+}
+
+export interface UpstreamsTable {
+  tenant_id: string;
+  id: string;
+  protocol: string;
+  scheme: string;
+  display_name: string;
+  config: string;
+  metadata: string | null;
+  metadata_fetched_at: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface WebauthnChallengesTable {
@@ -324,9 +383,13 @@ export interface Database {
   accounts: AccountsTable;
   audit_entries: AuditEntriesTable;
   audit_heads: AuditHeadsTable;
+  broker_assertions: BrokerAssertionsTable;
+  broker_requests: BrokerRequestsTable;
   client_consents: ClientConsentsTable;
   consents: ConsentsTable;
+  declarations: DeclarationsTable;
   flows: FlowsTable;
+  identifier_counters: IdentifierCountersTable;
   instance_settings: InstanceSettingsTable;
   job_runs: JobRunsTable;
   oidc_clients: OidcClientsTable;
@@ -348,5 +411,7 @@ export interface Database {
   tenants: TenantsTable;
   throttles: ThrottlesTable;
   totp_factors: TotpFactorsTable;
+  upstream_factors: UpstreamFactorsTable;
+  upstreams: UpstreamsTable;
   webauthn_challenges: WebauthnChallengesTable;
 }

@@ -90,8 +90,12 @@ export const demoTenants: TenantInput[] = [
         history: { count: 3, months: 0 },
       },
       session: { idleMinutes: 30, absoluteHours: 12 },
-      // Two-factor authentication is mandatory here (seed 001): an authenticator app or a passkey.
+      // Two-factor authentication is mandatory here, for every session (seed 001): SPID/CIE at
+      // level 2, an authenticator app, or a passkey.
       factors: { secondFactors: ["totp", "passkey", "recovery_code"], passkeyFirstFactor: true, required: true },
+      twoFactor: { mandatory: true, declarationDays: 180 },
+      // "Registrati": anyone may open a local account, and is given a codice persona.
+      registration: { enabled: true, firstCodicePersona: 10_000_001 },
     },
     branding: {
       primaryColor: "#1d3557",

@@ -170,6 +170,37 @@ export const SamlPolicy = z
   .strict();
 export type SamlPolicy = z.infer<typeof SamlPolicy>;
 
+/** Local accounts anyone may open ("Registrati", seed 001), with an identifier handed out in sequence. */
+export const RegistrationPolicy = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The first codice persona handed out; each next one is one more, and none is ever reused. */
+    firstCodicePersona: int(10_000_000, 99_999_999).default(10_000_001),
+    /** How long the e-mail confirmation code and link stay valid. */
+    emailConfirmationMinutes: int(5, 7 * 24 * 60).default(60 * 24),
+    /** Proof-of-work difficulty of the registration captcha (ALTCHA maximum number). */
+    captchaMaxNumber: int(1000, 10_000_000).default(100_000),
+  })
+  .strict();
+export type RegistrationPolicy = z.infer<typeof RegistrationPolicy>;
+
+/**
+ * Two factors for every session (seed 001: "l'autenticazione a due fattori è obbligatoria"), not
+ * only for those that ask for level 2: after the first factor, a user without a second one is sent
+ * to activate one, among the ways their citizenship allows.
+ */
+export const TwoFactorPolicy = z
+  .object({
+    mandatory: z.boolean().default(false),
+    /**
+     * How long the authenticator app allowed by a declaration of being unable to use SPID/CIE
+     * counts; then SPID/CIE is required again.
+     */
+    declarationDays: int(1, 3650).default(180),
+  })
+  .strict();
+export type TwoFactorPolicy = z.infer<typeof TwoFactorPolicy>;
+
 export const SecurityQuestion = z.object({ id: z.string().regex(/^[a-z0-9_]{1,40}$/), text: LocalizedText }).strict();
 
 /**
@@ -202,6 +233,8 @@ export const TenantPolicy = z
     inactivity: InactivityPolicy.default(InactivityPolicy.parse({})),
     recovery: RecoveryPolicy.default(RecoveryPolicy.parse({})),
     saml: SamlPolicy.default(SamlPolicy.parse({})),
+    registration: RegistrationPolicy.default(RegistrationPolicy.parse({})),
+    twoFactor: TwoFactorPolicy.default(TwoFactorPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

@@ -21,6 +21,7 @@ import { enrolmentRoutes } from "./routes/enrolment.ts";
 import { flowApiRoutes } from "./routes/flows-api.ts";
 import { loginRoutes } from "./routes/login.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
+import { registrationRoutes } from "./routes/registration.ts";
 import { samlRoutes } from "./routes/saml.ts";
 import { oidcWeb } from "./routes/oidc.ts";
 import { passkeyRoutes } from "./routes/passkeys.ts";
@@ -114,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(oidc.plugin);
       await scope.register(samlRoutes(options));
       await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
+      await scope.register(registrationRoutes(options, flows), { prefix: "/register" });
       await scope.register(accountRoutes(options, flows), { prefix: "/account" });
       if (options.devMode) await scope.register(devOutboxRoutes(options), { prefix: "/dev" });
     },

@@ -7,6 +7,8 @@ import type { RecoveryData } from "../flows/recovery/data.ts";
 import type { SettingsData } from "../flows/settings/data.ts";
 import { loginFlow } from "../flows/login/flow.ts";
 import { recoveryFlow } from "../flows/recovery/flow.ts";
+import type { RegistrationData } from "../flows/registration/data.ts";
+import { registrationFlow } from "../flows/registration/flow.ts";
 import { settingsFlow } from "../flows/settings/flow.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 
@@ -16,6 +18,7 @@ export interface FlowKinds {
   login: LoginData;
   recovery: RecoveryData;
   settings: SettingsData;
+  registration: RegistrationData;
 }
 
 /** The flows each tenant runs, bound to this server's services. */
@@ -26,11 +29,13 @@ export function flowRegistry(services: FlowServices) {
     login: loginFlow(outside),
     recovery: recoveryFlow(outside),
     settings: settingsFlow(outside),
+    registration: registrationFlow(outside),
   };
   return {
     /** The definition of `kind` if the tenant runs it (enrolment only where the policy has one). */
     forTenant<K extends keyof FlowKinds>(tenant: Tenant, kind: K): FlowDefinition<FlowKinds[K]> | undefined {
       if (kind === "enrolment" && !tenant.policy.enrolment) return undefined;
+      if (kind === "registration" && !tenant.policy.registration.enabled) return undefined;
       return definitions[kind];
     },
     /** The same for a kind named by a client, which may be anything. */

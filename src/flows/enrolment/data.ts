@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { emailConfirmationPurpose } from "../email-confirmation.ts";
 import type { CaptchaChallenge } from "../captcha.ts";
 import type { IdentificationMethod } from "../../tenants/policy.ts";
 
@@ -30,7 +31,7 @@ export const text = (max: number) =>
   z.preprocess((v) => (typeof v === "string" ? v.trim() || undefined : v), z.string().max(max).optional());
 
 export const purposes = {
-  emailConfirmation: (flowId: string) => `flow:${flowId}:email_confirmation`,
+  emailConfirmation: emailConfirmationPurpose,
   mobileConfirmation: (flowId: string) => `flow:${flowId}:mobile_confirmation`,
 };
 

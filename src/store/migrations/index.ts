@@ -7,6 +7,7 @@ import * as m0004 from "./0004-self-service.ts";
 import * as m0005 from "./0005-oidc.ts";
 import * as m0006 from "./0006-saml.ts";
 import * as m0007 from "./0007-decoy-hash.ts";
+import * as m0008 from "./0008-broker.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -21,6 +22,7 @@ const all: Record<string, VersionedMigration> = {
   "0005-oidc": m0005,
   "0006-saml": m0006,
   "0007-decoy-hash": m0007,
+  "0008-broker": m0008,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

@@ -5,6 +5,7 @@ import type { Database } from "../schema.gen.ts";
 import { accountRepo } from "./accounts.ts";
 import { auditRepo } from "./audit.ts";
 import { consentRepo } from "./consents.ts";
+import { counterRepo } from "./counters.ts";
 import { factorRepo } from "./factors.ts";
 import { flowRepo } from "./flows.ts";
 import { instanceRepo } from "./instance.ts";
@@ -24,6 +25,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     audit: auditRepo(db, dialect),
     accounts: accountRepo(db),
     consents: consentRepo(db),
+    counters: counterRepo(db),
     factors: factorRepo(db),
     flows: flowRepo(db, dialect),
     otp: otpRepo(db),

@@ -54,6 +54,11 @@ ${
 }
 ${cancelToService(ctx, tenant, input.returnTo, input.state)}
 ${
+  tenant.policy.registration.enabled
+    ? html`<section aria-labelledby="no-account"><h2 id="no-account">${t("register.title")}</h2><p><a class="button" href="${base}/register">${t("login.register")}</a></p></section>`
+    : ""
+}
+${
   tenant.policy.enrolment
     ? html`<section aria-labelledby="no-identity"><h2 id="no-identity">${t("login.no_identity")}</h2><p><a class="button" href="${base}/enrol">${t("enrol.title")}</a></p></section>`
     : ""

@@ -428,6 +428,20 @@ export const en = {
   "saml.attribute.domicileProvince": "Domicile: province",
   "saml.attribute.domicileNation": "Domicile: country",
   "saml.attribute.companyFiscalNumber": "Company fiscal code",
+  "register.title": "Register",
+  "register.step.citizenship": "Anyone can open an account for the online services. You will be assigned a codice persona and choose a password.",
+  "register.step.details": "Your details and the password you will sign in with.",
+  "register.step.email_confirmation": "We sent you an e-mail: open its link, or enter the code it contains.",
+  "register.field.citizenship": "Do you have Italian citizenship?",
+  "register.citizenship.italian": "Yes",
+  "register.citizenship.other": "No",
+  "register.field.email.hint": "We send a confirmation link to this address, and your codice persona once you are registered.",
+  "register.field.fiscal_code.hint": "As on your health card (Tessera Sanitaria): SPID and CIE are matched against it.",
+  "register.field.password": "A password of your choice",
+  "register.done": "Your account is ready. Your codice persona is {codice_persona}: sign in with it and your password.",
+  "register.done.title": "Registration complete",
+  "register.your_codice_persona": "Your codice persona",
+  "login.register": "No account yet? Register",
 } as const;
 
 export type MessageKey = keyof typeof en;
