@@ -1,11 +1,10 @@
 import { type KeyObject, X509Certificate, verify as verifyData } from "node:crypto";
 import { inflateRawSync } from "node:zlib";
 import type { Element } from "@xmldom/xmldom";
-import { SignedXml } from "xml-crypto";
 import { spidError } from "./errors.ts";
 import type { ServiceProviderDescription } from "./service-provider.ts";
-import { ALG } from "./signature.ts";
-import { attribute, childNamed, childrenNamed, elementsWithId, isElement, MAX_MESSAGE_BYTES, NS, parseXml, textOf, XmlRejected } from "./xml.ts";
+import { SIGNATURE_ALGORITHMS, SignatureRejected, verifyEnveloped } from "./enveloped.ts";
+import { attribute, childrenNamed, isElement, MAX_MESSAGE_BYTES, NS, parseXml, textOf, XmlRejected } from "./xml.ts";
 
 /**
  * Receiving a signed protocol message from a service provider (SAML bindings §3.4 HTTP-Redirect,
@@ -32,16 +31,6 @@ export interface ReceivedMessage {
 /** What a binding delivered: the raw query string (Redirect) or the form fields (POST). */
 export type Delivery = { binding: "redirect"; rawQuery: string } | { binding: "post"; form: Record<string, unknown> };
 
-const SIG_ALGS: Record<string, string> = {
-  [ALG.rsaSha256]: "sha256",
-  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": "sha384",
-  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "sha512",
-  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "sha256",
-  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": "sha384",
-  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": "sha512",
-};
-const DIGEST_ALGS = new Set([ALG.sha256, "http://www.w3.org/2001/04/xmldsig-more#sha384", "http://www.w3.org/2001/04/xmlenc#sha512"]);
-const TRANSFORMS = new Set<string>([ALG.enveloped, ALG.c14n]);
 /** SAML bindings §3.4.3: RelayState MUST NOT exceed 80 bytes. */
 const MAX_RELAY_STATE = 80;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -120,7 +109,7 @@ function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp:
   const sigAlg = params.get("SigAlg");
   const signature = params.get("Signature");
   if (!sigAlg || !signature) throw spidError(7, "the request is not signed (SigAlg and Signature are required)");
-  const hash = SIG_ALGS[sigAlg.value];
+  const hash = SIGNATURE_ALGORITHMS[sigAlg.value];
   if (!hash) throw spidError(7, `SigAlg ${sigAlg.value} is not accepted`);
   let signed = `SAMLRequest=${params.get("SAMLRequest")!.raw}`;
   const relay = params.get("RelayState");
@@ -137,43 +126,17 @@ function verifyRedirect(params: Map<string, { raw: string; value: string }>, sp:
   if (!ok) throw spidError(5, "the query string's signature does not verify with the service provider's certificates");
 }
 
-function verifyEnveloped(message: Element, xml: string, kind: MessageKind, sp: ServiceProviderDescription): Element {
-  const signatures = childrenNamed(message, NS.ds, "Signature");
-  if (signatures.length === 0) throw spidError(7, "the request is not signed (no enveloped Signature)");
-  if (signatures.length > 1) throw spidError(5, "more than one Signature");
-  const signature = signatures[0]!;
-  const id = attribute(message, "ID");
-  if (!id) throw spidError(5, "the signed element has no ID");
-  if (elementsWithId(message.ownerDocument!, id).length !== 1) throw spidError(5, "another element carries the signed element's ID");
-  const signedInfo = childNamed(signature, NS.ds, "SignedInfo");
-  const method = signedInfo && attribute(childNamed(signedInfo, NS.ds, "SignatureMethod") ?? signedInfo, "Algorithm");
-  const references = signedInfo ? childrenNamed(signedInfo, NS.ds, "Reference") : [];
-  if (!method || !SIG_ALGS[method]) throw spidError(7, `SignatureMethod ${method ?? "(none)"} is not accepted`);
-  if (references.length !== 1) throw spidError(5, "the signature must have exactly one Reference");
-  const reference = references[0]!;
-  if (attribute(reference, "URI") !== `#${id}`) throw spidError(5, "the signature does not reference the request element");
-  const digest = attribute(childNamed(reference, NS.ds, "DigestMethod") ?? reference, "Algorithm");
-  if (!digest || !DIGEST_ALGS.has(digest)) throw spidError(7, `DigestMethod ${digest ?? "(none)"} is not accepted`);
-  const transforms = childNamed(reference, NS.ds, "Transforms");
-  for (const t of transforms ? childrenNamed(transforms, NS.ds, "Transform") : []) {
-    if (!TRANSFORMS.has(attribute(t, "Algorithm") ?? "")) throw spidError(7, `Transform ${attribute(t, "Algorithm")} is not accepted`);
-  }
-  for (const pem of sp.certificates) {
-    const verifier = new SignedXml({ publicCert: pem, getCertFromKeyInfo: () => null });
-    let signedBytes: string[];
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed where the DOM lib is loaded (test/browser's project): there xml-crypto's Node is the DOM's, which xmldom's Element is not
-      verifier.loadSignature(signature as unknown as Parameters<SignedXml["loadSignature"]>[0]);
-      if (!verifier.checkSignature(xml)) continue;
-      signedBytes = verifier.getSignedReferences();
-    } catch {
-      continue;
-    }
-    if (signedBytes.length !== 1) continue;
+/** SPID ErrorCode of each way an enveloped signature fails: nr07 for what is missing or not accepted, nr05 for what does not verify. */
+const SIGNATURE_ERRORS: Record<SignatureRejected["problem"], 5 | 7> = { unsigned: 7, algorithm: 7, several: 5, wrapping: 5, invalid: 5 };
+
+function verifyEnvelopedRequest(message: Element, xml: string, kind: MessageKind, sp: ServiceProviderDescription): Element {
+  try {
     // Only what the signature covers is read from here on.
-    return parseMessage(signedBytes[0]!, kind);
+    return parseMessage(verifyEnveloped(message, xml, sp.certificates), kind);
+  } catch (error) {
+    if (error instanceof SignatureRejected) throw spidError(SIGNATURE_ERRORS[error.problem], error.problem === "unsigned" ? "the request is not signed (no enveloped Signature)" : error.message);
+    throw error;
   }
-  throw spidError(5, "the signature does not verify with the service provider's certificates");
 }
 
 /** Decodes and verifies a request from a registered service provider, or throws its SpidError. */
@@ -208,5 +171,5 @@ export async function receiveSigned(
   const xml = raw.toString("utf8");
   const message = parseMessage(xml, kind);
   const sp = await issuerOf(message, find);
-  return { binding: "post", sp, message: verifyEnveloped(message, xml, kind, sp), relayState };
+  return { binding: "post", sp, message: verifyEnvelopedRequest(message, xml, kind, sp), relayState };
 }
