@@ -16,6 +16,7 @@ import { createSecrets } from "./shared/crypto/secrets.ts";
 import { databaseAttemptStore, redisAttemptStore } from "./store/attempts.ts";
 import { openStore, type Store } from "./store/db.ts";
 import { connectRedis } from "./store/redis.ts";
+import { wireDemoBroker } from "./demo/broker.ts";
 import { seedDemo } from "./demo/seed.ts";
 import { listTenants } from "./tenants/service.ts";
 import type { IdentityDeps } from "./identity/deps.ts";
@@ -124,6 +125,7 @@ export async function startServer(
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
     publicUrl.current = resolveBaseUrl(settings, port);
+    if (options.demo) await wireDemoBroker(deps, publicUrl.current);
     const tenantUrls = (await listTenants(store.repos)).map((t) => ({
       id: t.id,
       displayName: t.displayName,

@@ -51,7 +51,7 @@ export function flowFromRow<D extends object>(row: FlowRow): Flow<D> {
 /** How a field is shown and what it takes: the same description drives HTML forms and API clients. */
 export interface FieldSpec {
   name: string;
-  type: "text" | "email" | "password" | "tel" | "date" | "select" | "radio" | "checkbox" | "code" | "captcha";
+  type: "text" | "textarea" | "email" | "password" | "tel" | "date" | "select" | "radio" | "checkbox" | "code" | "captcha";
   required: boolean;
   label: string;
   hint?: string;

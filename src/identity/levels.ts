@@ -32,7 +32,19 @@ export function isLevel(value: unknown): value is Level {
  * Authentication method references (RFC 8176) for each way of proving identity: what a session
  * records and ID tokens carry in `amr`.
  */
-export type Method = "password" | "sms" | "email" | "totp" | "recovery_code" | "passkey" | "passkey_synced";
+export type Method =
+  | "password"
+  | "sms"
+  | "email"
+  | "totp"
+  | "recovery_code"
+  | "passkey"
+  | "passkey_synced"
+  /** Through an upstream SPID or CIE identity provider (a broker tenant), at level 1 or at level 2 or above. */
+  | "spid"
+  | "cie"
+  | "spid_l2"
+  | "cie_l2";
 
 const AMR: Record<Method, string[]> = {
   password: ["pwd"],
@@ -42,7 +54,15 @@ const AMR: Record<Method, string[]> = {
   recovery_code: ["otp"],
   passkey: ["hwk", "user"],
   passkey_synced: ["swk", "user"],
+  spid: ["spid"],
+  cie: ["cie"],
+  // Two factors, vouched for by the upstream (SPID/CIE level 2 is multi-factor by definition).
+  spid_l2: ["spid", "mfa"],
+  cie_l2: ["cie", "mfa"],
 };
+
+/** Upstream identity providers whose own `mfa` (their level 2) stands. */
+const FEDERATED_AMR = new Set(["spid", "cie"]);
 
 /** `amr` after `methods`, with `mfa` once two independent factors were used. */
 export function amrFor(methods: readonly Method[]): string[] {
@@ -54,11 +74,20 @@ const SECOND_FACTOR_AMR = new Set(["otp", "sms", "hwk", "swk"]);
 /**
  * Sorted, without duplicates, and with `mfa` when a password (something known) and a possession
  * factor were both used, or a passkey with user verification (a key unlocked by PIN or biometrics
- * is two factors by itself).
+ * is two factors by itself), or an upstream SPID/CIE provider signed the user in at level 2.
  */
 export function withMfa(amr: readonly string[]): string[] {
   const values = new Set(amr.filter((v) => v !== "mfa"));
   const possession = [...values].some((v) => SECOND_FACTOR_AMR.has(v));
-  if (possession && (values.has("pwd") || values.has("user"))) values.add("mfa");
+  const vouched = amr.includes("mfa") && [...values].some((v) => FEDERATED_AMR.has(v));
+  if (vouched || (possession && (values.has("pwd") || values.has("user")))) values.add("mfa");
   return [...values].sort();
+}
+
+/**
+ * The lowest level any session of the tenant may have: 2 where two factors are mandatory for
+ * every session (seed 001), so that no relying party or service provider ever gets less.
+ */
+export function minimumSessionLevel(tenant: { policy: { twoFactor: { mandatory: boolean } } }): Level {
+  return tenant.policy.twoFactor.mandatory ? 2 : 1;
 }

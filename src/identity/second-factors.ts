@@ -17,6 +17,7 @@ export async function availableSecondFactors(deps: IdentityDeps, tenant: Tenant,
     totp: () => hasTotp(deps, account),
     passkey: async () => (await deps.repos.factors.passkeys(account.id)).length > 0,
     recovery_code: async () => (await deps.repos.factors.unusedRecoveryCodes(account.id)) > 0,
+    upstream: () => deps.repos.broker.hasUpstreamFactor(account.id),
   };
   const available: SecondFactor[] = [];
   for (const factor of tenant.policy.factors.secondFactors) if (await has[factor]()) available.push(factor);

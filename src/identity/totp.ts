@@ -60,6 +60,15 @@ export async function beginTotpEnrolment(deps: IdentityDeps, tenant: Tenant, acc
   return { factorId, secret, uri, qrSvg };
 }
 
+/** An enrolment under way, shown again (a page reloaded): drawn from the sealed secret, never stored. */
+export async function pendingTotpEnrolment(deps: IdentityDeps, tenant: Tenant, account: Account, factorId: string): Promise<TotpEnrolment | undefined> {
+  const factor = (await deps.repos.factors.totpFactors(account.id)).find((f) => f.id === factorId && f.confirmed_at === null);
+  if (!factor) return undefined;
+  const secret = deps.secrets.open(factor.secret, sealContext(factor.id));
+  const uri = totpFor(tenant, account, secret).toString();
+  return { factorId, secret, uri, qrSvg: await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) };
+}
+
 export type TotpOutcome = { ok: true; factorId: string } | { ok: false; reason: "totp.invalid" | "totp.replayed" | "totp.not_enrolled" };
 
 /** Finishes adding an app: the first code from it proves that it holds the secret. */

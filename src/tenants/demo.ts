@@ -92,10 +92,15 @@ export const demoTenants: TenantInput[] = [
       session: { idleMinutes: 30, absoluteHours: 12 },
       // Two-factor authentication is mandatory here, for every session (seed 001): SPID/CIE at
       // level 2, an authenticator app, or a passkey.
-      factors: { secondFactors: ["totp", "passkey", "recovery_code"], passkeyFirstFactor: true, required: true },
+      factors: { secondFactors: ["upstream", "totp", "passkey", "recovery_code"], passkeyFirstFactor: true, required: true },
       twoFactor: { mandatory: true, declarationDays: 180 },
       // "Registrati": anyone may open a local account, and is given a codice persona.
       registration: { enabled: true, firstCodicePersona: 10_000_001 },
+      // Its SAML service provider, as SPID wants it described (a public university: an IPA code).
+      broker: {
+        serviceName: { it: "Servizi Online dell'Ateneo", en: "University Online Services" },
+        contact: { email: "servizionline@universita.example", ipaCode: "uni_tessera" },
+      },
     },
     branding: {
       primaryColor: "#1d3557",

@@ -6,6 +6,11 @@ const Locale = z.enum(LOCALES);
 export const LocalizedText = z.partialRecord(Locale, z.string().min(1).max(1000));
 export type LocalizedText = z.infer<typeof LocalizedText>;
 
+/** A text in `locale`, else in `fallback`, else in any language it has. */
+export function localized(text: LocalizedText, locale: z.infer<typeof Locale>, fallback: z.infer<typeof Locale>): string | undefined {
+  return text[locale] ?? text[fallback] ?? Object.values(text)[0];
+}
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /**
@@ -89,7 +94,11 @@ export const LockoutPolicy = z
   .strict();
 export type LockoutPolicy = z.infer<typeof LockoutPolicy>;
 
-export const SECOND_FACTORS = ["sms", "email", "totp", "passkey", "recovery_code"] as const;
+/**
+ * `upstream`: a step-up at an upstream SPID/CIE identity provider, at level 2, for the account's
+ * own codice fiscale ("Attiva 2FA con SPID/CIE", seed 001; broker tenants).
+ */
+export const SECOND_FACTORS = ["sms", "email", "totp", "passkey", "recovery_code", "upstream"] as const;
 export type SecondFactor = (typeof SECOND_FACTORS)[number];
 
 export const FactorPolicy = z
@@ -201,6 +210,35 @@ export const TwoFactorPolicy = z
   .strict();
 export type TwoFactorPolicy = z.infer<typeof TwoFactorPolicy>;
 
+/**
+ * A tenant that signs its users in through upstream identity providers (seed 001): what its SAML
+ * service provider metadata says of it (SPID: Avviso n. 29 v3, ContactPerson with the IPA code of
+ * a public administration or the VAT number of a private body) and the level it asks for.
+ */
+export const BrokerPolicy = z
+  .object({
+    /** The name of the service, in the metadata's AttributeConsumingService. */
+    serviceName: LocalizedText.default({}),
+    contact: z
+      .object({
+        email: z.string().email(),
+        telephone: z.string().regex(/^\+\d{6,15}$/).optional(),
+        /** A public administration's code in the IPA index (then the body is public). */
+        ipaCode: z.string().min(1).max(40).optional(),
+        /** A private body's VAT number, with its country prefix (IT…). */
+        vatNumber: z.string().regex(/^[A-Z]{2}[0-9A-Z]{2,13}$/).optional(),
+      })
+      .strict()
+      .refine((c) => Boolean(c.ipaCode) !== Boolean(c.vatNumber), "give either ipaCode (public) or vatNumber (private)")
+      .optional(),
+    /** How long the user has to sign in at the upstream before the request lapses. */
+    requestMinutes: int(1, 60).default(15),
+    /** How far an upstream's clock may be from this one, for IssueInstant and the validity window. */
+    clockSkewSeconds: int(0, 600).default(120),
+  })
+  .strict();
+export type BrokerPolicy = z.infer<typeof BrokerPolicy>;
+
 export const SecurityQuestion = z.object({ id: z.string().regex(/^[a-z0-9_]{1,40}$/), text: LocalizedText }).strict();
 
 /**
@@ -235,6 +273,7 @@ export const TenantPolicy = z
     saml: SamlPolicy.default(SamlPolicy.parse({})),
     registration: RegistrationPolicy.default(RegistrationPolicy.parse({})),
     twoFactor: TwoFactorPolicy.default(TwoFactorPolicy.parse({})),
+    broker: BrokerPolicy.default(BrokerPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

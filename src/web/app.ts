@@ -15,6 +15,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import { devOutboxRoutes } from "./routes/dev-outbox.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { accountRoutes } from "./routes/account.ts";
+import { brokerRoutes } from "./routes/broker.ts";
 import { accountApiRoutes } from "./routes/account-api.ts";
 import { adminApiRoutes } from "./routes/admin-api.ts";
 import { enrolmentRoutes } from "./routes/enrolment.ts";
@@ -114,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(loginRoutes(options, flows, oidc));
       await scope.register(oidc.plugin);
       await scope.register(samlRoutes(options));
+      await scope.register(brokerRoutes(options));
       await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
       await scope.register(registrationRoutes(options, flows), { prefix: "/register" });
       await scope.register(accountRoutes(options, flows), { prefix: "/account" });

@@ -1,3 +1,4 @@
+import { upstreamAnswers } from "../federation/broker/broker.ts";
 import type { FlowServices } from "../flows/engine.ts";
 import { enrolmentFlow } from "../flows/enrolment/flow.ts";
 import type { EnrolmentData } from "../flows/enrolment/data.ts";
@@ -23,7 +24,7 @@ export interface FlowKinds {
 
 /** The flows each tenant runs, bound to this server's services. */
 export function flowRegistry(services: FlowServices) {
-  const outside = { attempts: services.attempts, clockNow: () => services.clock.now() };
+  const outside = { attempts: services.attempts, clockNow: () => services.clock.now(), upstreams: upstreamAnswers };
   const definitions: { [K in keyof FlowKinds]: FlowDefinition<FlowKinds[K]> } = {
     enrolment: enrolmentFlow(outside),
     login: loginFlow(outside),

@@ -50,7 +50,9 @@ describe("registration (university)", () => {
 
     const confirming = await api.ok(flow.id, "details", await details(flow, giulia));
     expect(confirming).toMatchObject({ step: "email_confirmation", notice: { code: "enrol.email_sent" } });
-    const done = await api.ok(flow.id, "email_confirmation", { code: await lastCodeTo(t, giulia.email, "university") });
+    const code = await lastCodeTo(t, giulia.email, "university");
+    t.clock.advance(1000);
+    const done = await api.ok(flow.id, "email_confirmation", { code });
     expect(done).toMatchObject({ state: "complete", step: null, result: { codice_persona: "10000001" } });
 
     const tenant = (await findTenant(t.store.repos, "university"))!;

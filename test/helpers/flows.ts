@@ -19,6 +19,7 @@ export interface FlowBody {
   session?: { token: string; level: number; acr: string; amr: string[]; expires_at: string };
   error?: string;
   errors?: { field: string; code: string; message: string }[];
+  result?: Record<string, string>;
 }
 
 /** Drives any flow of the JSON API (docs/api.md), as an API client would. */

@@ -147,8 +147,8 @@ export function assertedLevel(pending: PendingRequest, session: Session): Level 
 }
 
 /** The session meets the request: its level, and its age if a fresh sign-in was asked for. */
-export function sessionMeets(pending: PendingRequest, session: Session | undefined): session is Session {
-  return !!session && session.level >= pending.level.signInAt && (!pending.fresh || session.authenticatedAt >= pending.createdAt);
+export function sessionMeets(pending: PendingRequest, session: Session | undefined, floor: Level = 1): session is Session {
+  return !!session && session.level >= Math.max(pending.level.signInAt, floor) && (!pending.fresh || session.authenticatedAt >= pending.createdAt);
 }
 
 /** The attributes the request asks for that the account has, in the order of the SP's metadata. */

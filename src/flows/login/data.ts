@@ -1,4 +1,4 @@
-import type { Level } from "../../identity/levels.ts";
+import type { Level, Method } from "../../identity/levels.ts";
 
 /** What a sign-in remembers between its steps. */
 export interface LoginData {
@@ -10,6 +10,12 @@ export interface LoginData {
   passwordChange?: "expired" | "must_change";
   /** The passkey ceremony offered at the second-factor step. */
   passkey?: { ceremonyId: string; options: object };
+  /** How the user got past the first factor: ["password"], or an upstream's method (["spid"]…). */
+  firstFactor?: Method[];
+  /** The upstream a sign-in "Entra con SPID/CIE" goes through (broker tenants). */
+  upstream?: string;
+  /** The authenticator app being set up at the 2FA activation, and until when it counts. */
+  totp?: { factorId: string; expiresAt?: number };
 }
 
 export const LOGIN = "login";

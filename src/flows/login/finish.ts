@@ -1,5 +1,5 @@
 import { type Account, findAccount } from "../../identity/accounts.ts";
-import { amrFor, type Level, type Method } from "../../identity/levels.ts";
+import { amrFor, type Level, type Method, withMfa } from "../../identity/levels.ts";
 import { beginPasskeyAuthentication, type RelyingParty } from "../../identity/passkeys.ts";
 import { availableSecondFactors } from "../../identity/second-factors.ts";
 import { createSession } from "../../identity/sessions.ts";
@@ -10,24 +10,32 @@ import type { LoginData } from "./data.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
 
 /**
- * After the password (and a new one, if it had to change): done at level 1, else on to the
- * second factor, with a passkey ceremony ready if the account has one. An account without any
- * second factor cannot reach level 2 (SPID ErrorCode nr20).
+ * After the first factor (the password, and a new one if it had to change; or an upstream SPID/CIE
+ * provider): done at level 1, else on to the second factor, with a passkey ceremony ready if the
+ * account has one. Where two factors are mandatory (seed 001), every sign-in is at level 2, and
+ * an account with no second factor (recovery codes are a fallback, not one) goes to activate one;
+ * elsewhere an account without any cannot reach level 2 (SPID ErrorCode nr20). An upstream that
+ * vouched for level 2 was two factors already.
  */
-export async function afterPassword(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty): Promise<StepOutcome<LoginData>> {
-  if (ctx.flow.data.level === 1) return signedIn(ctx, account, 1, ["password"]);
+export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty, first: Method[]): Promise<StepOutcome<LoginData>> {
+  const mandatory = ctx.tenant.policy.twoFactor.mandatory;
+  const level = mandatory ? 2 : ctx.flow.data.level;
+  if (withMfa(amrFor(first)).includes("mfa")) return signedIn(ctx, account, 2, first);
+  if (level === 1) return signedIn(ctx, account, 1, first);
   const factors = await availableSecondFactors(ctx.deps, ctx.tenant, account);
+  const data = { passwordChange: undefined, firstFactor: first };
+  if (mandatory && factors.every((f) => f === "recovery_code")) {
+    return { type: "advance", to: "activate_2fa", accountId: account.id, data, notice: { code: "login.activate_2fa.needed" } };
+  }
   if (factors.length === 0) {
     return { type: "reject", errors: [{ field: "identifier", code: "no_second_factor", message: translator(ctx.locale)("login.no_second_factor") }] };
   }
   const passkey = factors.includes("passkey") ? await beginPasskeyAuthentication(ctx.deps, ctx.tenant, account, rp) : undefined;
-  return {
-    type: "advance",
-    to: "second_factor",
-    accountId: account.id,
-    data: { passwordChange: undefined, ...(passkey ? { passkey } : {}) },
-  };
+  return { type: "advance", to: "second_factor", accountId: account.id, data: { ...data, ...(passkey ? { passkey } : {}) } };
 }
+
+/** After the password: the first factor is the password. */
+export const afterPassword = (ctx: StepContext<LoginData>, account: Account, rp: RelyingParty) => afterFirstFactor(ctx, account, rp, ["password"]);
 
 /** Opens the session, tells the holder if they asked to be told, and ends the flow. */
 export async function signedIn(ctx: StepContext<LoginData>, account: Account, level: Level, methods: Method[]): Promise<StepOutcome<LoginData>> {

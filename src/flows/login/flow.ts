@@ -1,16 +1,26 @@
 import type { AttemptStore } from "../../identity/brute-force.ts";
+import type { UpstreamAnswers } from "../../identity/upstream-identity.ts";
 import type { FlowDefinition } from "../flow.ts";
 import { LOGIN, type LoginData } from "./data.ts";
 import { changeExpiredPassword } from "./steps/change-password.ts";
 import { identify } from "./steps/identify.ts";
+import { activateSecondFactor } from "./steps/activate-second-factor.ts";
+import { chooseFirstPassword } from "./steps/first-password.ts";
+import { linkWithPassword } from "./steps/link-password.ts";
 import { secondFactor } from "./steps/second-factor.ts";
+import { setUpTotp } from "./steps/set-up-totp.ts";
+import { upstreamAnswer } from "./steps/upstream.ts";
 
 /**
- * Sign-in, at the level asked for:
+ * Sign-in, at the level asked for (always 2 where two factors are mandatory):
  *
  *   identify → [password_change] → (level 1: complete) | second_factor → complete
+ *                                                      | activate_2fa → totp_setup | upstream → complete
+ *   upstream ("Entra con SPID/CIE") → [first_password | link_password] → complete | second_factor …
+ *
+ * second_factor and activate_2fa reach the upstream step for a step-up through SPID/CIE.
  */
-export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => number }): FlowDefinition<LoginData> {
+export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => number; upstreams: UpstreamAnswers }): FlowDefinition<LoginData> {
   return {
     kind: LOGIN,
     firstStep: "identify",
@@ -19,6 +29,11 @@ export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => num
       identify: identify(outside.attempts, outside.clockNow),
       password_change: changeExpiredPassword,
       second_factor: secondFactor(outside.attempts, outside.clockNow),
+      upstream: upstreamAnswer(outside.upstreams),
+      first_password: chooseFirstPassword,
+      link_password: linkWithPassword(outside.attempts, outside.clockNow),
+      activate_2fa: activateSecondFactor,
+      totp_setup: setUpTotp,
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Dialect } from "../dialect.ts";
 import type { Database } from "../schema.gen.ts";
 import { accountRepo } from "./accounts.ts";
 import { auditRepo } from "./audit.ts";
+import { brokerRepo } from "./broker.ts";
 import { consentRepo } from "./consents.ts";
 import { counterRepo } from "./counters.ts";
 import { factorRepo } from "./factors.ts";
@@ -23,6 +24,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     instance: instanceRepo(db),
     tenants: tenantRepo(db),
     audit: auditRepo(db, dialect),
+    broker: brokerRepo(db),
     accounts: accountRepo(db),
     consents: consentRepo(db),
     counters: counterRepo(db),

@@ -15,6 +15,7 @@ import { browserFlows, type Form, html } from "../browser-flows.ts";
 import { requireFactorSession, requireFreshSession } from "../fresh-session.ts";
 import type { FlowRegistry } from "../flows.ts";
 import { pageContext } from "../page-context.ts";
+import { totpQr, withoutKeyHint } from "../views/totp.ts";
 import { actorOf, identityDeps, inTransaction, tenantUrl, type WebServices } from "../services.ts";
 import { clearSessionCookie } from "../session-cookie.ts";
 import { accountPage, recoveryCodesPage } from "../views/account.ts";
@@ -106,14 +107,14 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
     const { t } = request;
     const step = flow.step!;
     const fields = await settings.definition(request).steps[step]!.fields({ tenant: request.tenant!, flow, locale: request.locale, t, deps: identityDeps(services) });
-    const qr = fields.find((f) => f.challenge && "qrSvg" in f.challenge)?.challenge as { qrSvg: string; secret: string } | undefined;
+
     return html(reply, state.errors.length ? 400 : 200, flowPage(pageContext(request), {
       title: t(`account.settings.${flow.data.action}`),
       intro: t(`account.settings.${flow.data.action}.intro`),
       notice,
       state,
-      content: tag`${qr ? tag`<figure class="qr"><img alt="${t("account.totp.qr")}" src="data:image/svg+xml;base64,${Buffer.from(qr.qrSvg).toString("base64")}"><figcaption>${t("account.totp.secret")} <code>${qr.secret}</code></figcaption></figure>` : ""}
-${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_token: flow.csrfToken, step }, fields: fields.map((f) => ({ ...f, hint: f.name === "code" && qr ? undefined : f.hint })), submit: t("enrol.submit") }, state)}
+      content: tag`${totpQr(t, fields)}
+${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_token: flow.csrfToken, step }, fields: withoutKeyHint(fields), submit: t("enrol.submit") }, state)}
 <p class="aside"><a href="${base(request)}">${t("account.back")}</a></p>`,
     }));
   }

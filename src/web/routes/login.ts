@@ -1,10 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { startAtUpstream } from "../../federation/broker/broker.ts";
+import { findUpstream, listUpstreams } from "../../federation/broker/upstreams.ts";
 import { createFlow } from "../../flows/engine.ts";
 import type { Flow, FlowOutput, StepOutcome } from "../../flows/flow.ts";
 import type { LoginData } from "../../flows/login/data.ts";
 import { maskContact } from "../../identity/identifiers.ts";
 import { findAccount } from "../../identity/accounts.ts";
+import { type Level, minimumSessionLevel } from "../../identity/levels.ts";
 import { findSession, revokeSession } from "../../identity/sessions.ts";
+import { TesseraError } from "../../shared/errors.ts";
+import { brokerContexts, isBroker, sendToUpstream } from "../broker-context.ts";
+import { errorPage } from "../views/error-page.ts";
 import type { MessageKey } from "../../shared/i18n/translate.ts";
 import { browserFlows, type Form, html, safeReturnTo } from "../browser-flows.ts";
 import type { FlowRegistry } from "../flows.ts";
@@ -12,7 +18,7 @@ import { pageContext } from "../page-context.ts";
 import type { OidcWeb } from "./oidc.ts";
 import { actorOf, identityDeps, type WebServices } from "../services.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
-import { loginPage, loginStepPage } from "../views/login.ts";
+import { loginPage, loginStepPage, type UpstreamButton } from "../views/login.ts";
 
 const NOTICES: MessageKey[] = ["password_expired", "login.password_must_change", "login.sms_sent", "login.email_sent", "login.reauth", "recovery.done", "login.signed_out"];
 
@@ -35,6 +41,11 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
     return key ? request.t(key, params) : undefined;
   };
 
+  const brokerContext = brokerContexts(services);
+  /** The tenant's upstream SPID/CIE identity providers, for its buttons (none for other tenants). */
+  const upstreamsOf = async (request: FastifyRequest): Promise<UpstreamButton[]> =>
+    isBroker(request.tenant!) ? (await listUpstreams(identityDeps(services), request.tenant!)).map((u) => ({ id: u.id, scheme: u.scheme, name: u.displayName })) : [];
+
   async function identifyFields(request: FastifyRequest) {
     const step = flows.definition(request).steps.identify!;
     return step.fields({ tenant: request.tenant!, flow: { data: {} } as Flow<LoginData>, locale: request.locale, t: request.t, deps: identityDeps(services) });
@@ -46,7 +57,8 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
     const fields = await flows.definition(request).steps[step]!.fields({ tenant: request.tenant!, flow, locale: request.locale, t: request.t, deps });
     const account = flow.accountId ? await findAccount(deps, request.tenant!, flow.accountId) : undefined;
     await allowReturn(request, reply, flow.data.returnTo);
-    return html(reply, state.errors.length ? 400 : 200, loginStepPage(pageContext(request), request.tenant!, { flow, step, fields, state, notice, account }));
+    const upstreams = await upstreamsOf(request);
+    return html(reply, state.errors.length ? 400 : 200, loginStepPage(pageContext(request), request.tenant!, { flow, step, fields, state, notice, account, upstreams }));
   }
 
   /** Signed in: the cookie, the browser's previous session ended (a new id at every sign-in), and on. */
@@ -69,7 +81,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       if (flow.step === "identify") {
         const state = flows.formState(request, outcome.errors, form);
         await allowReturn(request, reply, flow.data.returnTo);
-        return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo }));
+        return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo, upstreams: await upstreamsOf(request) }));
       }
       return renderStep(request, reply, flow, flows.formState(request, outcome.errors, form));
     }
@@ -92,6 +104,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
           level,
           returnTo,
           notice: noticeOf(request, request.query.notice),
+          upstreams: await upstreamsOf(request),
         }),
       );
     });
@@ -120,6 +133,44 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       const { csrf_token, step, ...input } = form;
       const result = await flows.submit(request, flow.id, String(step ?? ""), input, { csrfToken: typeof csrf_token === "string" ? csrf_token : undefined });
       return afterStep(request, reply, result.flow, result.outcome, form);
+    });
+
+    /**
+     * "Entra con SPID" / "Entra con CIE": a sign-in flow through the chosen upstream, bound to this
+     * browser, at the level this tenant's sessions need; the browser goes to the upstream.
+     */
+    app.get<{ Params: { upstream: string }; Querystring: { return_to?: string; level?: string } }>("/login/upstream/:upstream", async (request, reply) => {
+      const tenant = request.tenant!;
+      const deps = identityDeps(services);
+      const upstream = isBroker(tenant) ? await findUpstream(deps, tenant, request.params.upstream) : undefined;
+      if (!upstream) throw new TesseraError("upstream.not_found", "no such identity provider here", { status: 404 });
+      const level = Math.max(request.query.level === "2" ? 2 : 1, minimumSessionLevel(tenant)) as Level;
+      const returnTo = safeReturnTo(request, request.query.return_to);
+      const flow = await createFlow<LoginData>(services, tenant, flows.definition(request), "browser", { level, upstream: upstream.id, ...(returnTo ? { returnTo } : {}) }, { step: "upstream" });
+      flows.bind(reply, request, flow);
+      return sendToUpstream(request, reply, await startAtUpstream(deps, brokerContext(tenant), upstream, { flowId: flow.id, purpose: "login", level }));
+    });
+
+    /** SPID/CIE as the second factor (a step-up), or made it ("Attiva 2FA con SPID/CIE"), for the flow bound here. */
+    app.get<{ Params: { id: string; upstream: string } }>("/login/:id/upstream/:upstream", async (request, reply) => {
+      const tenant = request.tenant!;
+      const deps = identityDeps(services);
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow)) return reply.redirect(`/t/${tenant.id}/login`, 303);
+      const purpose = flow.step === "second_factor" ? "step_up" : flow.step === "activate_2fa" ? "activate" : undefined;
+      const upstream = await findUpstream(deps, tenant, request.params.upstream);
+      if (!purpose || !upstream) return reply.redirect(`${flows.base(request)}/${flow.id}`, 303);
+      return sendToUpstream(request, reply, await startAtUpstream(deps, brokerContext(tenant), upstream, { flowId: flow.id, purpose, level: 2 }));
+    });
+
+    /** Back from the upstream (routes/broker.ts verified its answer): the flow bound here takes it. */
+    app.get<{ Params: { id: string }; Querystring: { request?: string } }>("/login/:id/upstream-answer", async (request, reply) => {
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow)) {
+        return html(reply, 403, errorPage(pageContext(request), { status: 403, message: request.t("upstream.no_answer"), requestId: request.id }));
+      }
+      const result = await flows.submit(request, flow.id, "upstream", { request: request.query.request ?? "" }, { csrfToken: flow.csrfToken });
+      return afterStep(request, reply, result.flow, result.outcome, {});
     });
 
     /**

@@ -8,6 +8,7 @@ import { acrFor, requestedLevel } from "../../federation/oidc/levels.ts";
 import { clientLevels } from "../../federation/oidc/policy.ts";
 import { oidcProviders, type OidcProviders } from "../../federation/oidc/providers.ts";
 import { findAccount } from "../../identity/accounts.ts";
+import { minimumSessionLevel } from "../../identity/levels.ts";
 import { revokeSession } from "../../identity/sessions.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { pageContext } from "../page-context.ts";
@@ -167,7 +168,9 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
           maxAge !== undefined && Number.isFinite(maxAge) ? now - maxAge * 1000 : 0,
         );
         const session = request.session;
-        if (session && session.level >= decision.level && session.authenticatedAt >= freshSince) {
+        // Where two factors are mandatory no relying party gets a session with fewer.
+        const level = Math.max(decision.level, minimumSessionLevel(tenant));
+        if (session && session.level >= level && session.authenticatedAt >= freshSince) {
           return finish(request, reply, provider, {
             login: {
               accountId: session.accountId,
@@ -180,7 +183,7 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
           });
         }
         const back = forced ? `${here}?since=${sealSince(details.uid, since ?? now)}` : here;
-        const query = new URLSearchParams({ level: String(decision.level), return_to: back });
+        const query = new URLSearchParams({ level: String(level), return_to: back });
         return reply.redirect(`/t/${tenant.id}/login?${query.toString()}`, 303);
       }
 

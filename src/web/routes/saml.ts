@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { samlCredentials } from "../../federation/saml/credential.ts";
+import { minimumSessionLevel } from "../../identity/levels.ts";
 import type { SpidError} from "../../federation/saml/errors.ts";
 import { spidError, type SpidErrorNumber } from "../../federation/saml/errors.ts";
 import { type LogoutOutcome, receiveLogoutRequest } from "../../federation/saml/logout.ts";
@@ -83,8 +84,10 @@ export function samlRoutes(services: WebServices) {
     if (row.answered_at !== null) return errorOnPage(request, reply, 409, request.t("saml.already_answered"));
     if (services.clock.now() > pending.deadline) return answerOnce(request, reply, ticket, pending, { error: spidError(21, "the sign-in took too long") });
     const session = request.session ?? undefined;
-    if (!sessionMeets(pending, session)) {
-      const query = new URLSearchParams({ level: String(pending.level.signInAt), return_to: ticketPath(tenant, ticket) });
+    // Where two factors are mandatory no service provider gets a session with fewer.
+    const floor = minimumSessionLevel(tenant);
+    if (!sessionMeets(pending, session, floor)) {
+      const query = new URLSearchParams({ level: String(Math.max(pending.level.signInAt, floor)), return_to: ticketPath(tenant, ticket) });
       return reply.redirect(`/t/${tenant.id}/login?${query.toString()}`, 303);
     }
     const account = await findAccount(deps, tenant, session.accountId);
@@ -182,7 +185,7 @@ export function samlRoutes(services: WebServices) {
       const found = await pendingRequest(deps, tenant, ticket);
       const session = request.session ?? undefined;
       const form = formOf(request);
-      if (!found || !sessionMeets(found.pending, session) || typeof form.csrf_token !== "string" || !services.secrets.macEquals(`saml-consent:${ticket}:${session.id}`, form.csrf_token)) {
+      if (!found || !sessionMeets(found.pending, session, minimumSessionLevel(tenant)) || typeof form.csrf_token !== "string" || !services.secrets.macEquals(`saml-consent:${ticket}:${session.id}`, form.csrf_token)) {
         return errorOnPage(request, reply, 403, request.t("saml.request_not_found"));
       }
       if (form.decision !== "allow") return answerOnce(request, reply, ticket, found.pending, { error: spidError(22, "the user refused to release the attributes") });

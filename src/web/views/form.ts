@@ -63,6 +63,11 @@ export function renderField(field: FieldSpec, state: FormState, idPrefix = ""): 
   <label for="${id}">${field.label}</label>${hint}
 </div>`;
     }
+    case "textarea":
+      return html`<div class="field${errors.length ? " has-error" : ""}">
+  <label for="${id}">${field.label}</label>${hint}${error}
+  <textarea id="${id}" name="${field.name}" rows="5"${field.required ? html` required` : ""} aria-invalid="${invalid}"${described ? html` aria-describedby="${described}"` : ""}>${value}</textarea>
+</div>`;
     case "captcha":
       return html`<div class="field captcha${errors.length ? " has-error" : ""}" id="${id}" data-captcha="${JSON.stringify(field.challenge ?? {})}">
   <p class="label">${field.label}</p>${error}

@@ -1,7 +1,7 @@
 import type { Tenant } from "../../tenants/tenant.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { layout, type PageContext } from "./layout.ts";
-import { localized } from "./tenant-home.ts";
+import { localized } from "../../tenants/policy.ts";
 
 /** The server's own page: the identity services it runs, each with its home page. */
 export function serverIndexPage(ctx: PageContext, tenants: Tenant[]): SafeHtml {

@@ -1,6 +1,5 @@
-import type { LocalizedText } from "../../tenants/policy.ts";
+import { localized, type LocalizedText } from "../../tenants/policy.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
-import type { Locale } from "../../shared/i18n/locales.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { layout, type PageContext } from "./layout.ts";
 
@@ -21,6 +20,3 @@ ${tenant.policy.enrolment ? html`<p class="call-to-action"><a class="button prim
   });
 }
 
-export function localized(text: LocalizedText, locale: Locale, fallback: Locale): string | undefined {
-  return text[locale] ?? text[fallback] ?? Object.values(text)[0];
-}

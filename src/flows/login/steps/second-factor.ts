@@ -73,7 +73,7 @@ export function secondFactor(attempts: AttemptStore, clockNow: () => number): St
       if (!(await availableSecondFactors(deps, tenant, account)).includes(input.method)) {
         return { type: "reject", errors: [{ field: "method", code: "method_unavailable", message: t("login.method_unavailable") }] };
       }
-      const done = (method: Method) => signedIn(ctx, account, 2, ["password", method]);
+      const done = (method: Method) => signedIn(ctx, account, 2, [...(flow.data.firstFactor ?? ["password"]), method]);
 
       switch (input.method) {
         case "sms":
@@ -109,6 +109,9 @@ export function secondFactor(attempts: AttemptStore, clockNow: () => number): St
           if (!verdict.ok || verdict.account.id !== account.id) return fail("passkey.failed", undefined, retry);
           return done(verdict.method);
         }
+        case "upstream":
+          // A step-up goes through the upstream's pages (the SPID/CIE buttons), and comes back to the upstream step.
+          return { type: "reject", errors: [{ field: "method", code: "method_unavailable", message: t("login.upstream.use_button") }] };
       }
     },
 

@@ -1,8 +1,7 @@
-import { Secret, TOTP } from "otpauth";
-import QRCode from "qrcode";
 import { z } from "zod";
 import { findAccount } from "../../../identity/accounts.ts";
-import { beginTotpEnrolment, confirmTotpEnrolment } from "../../../identity/totp.ts";
+import { beginTotpEnrolment, confirmTotpEnrolment, pendingTotpEnrolment } from "../../../identity/totp.ts";
+import { totpCodeField } from "../../totp-field.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import { codeIssue } from "../../code-issue.ts";
 import type { StepDefinition } from "../../flow.ts";
@@ -32,21 +31,8 @@ export const confirmTotp: StepDefinition<SettingsData, { code: string }> = {
   input: z.object({ code: z.string().min(1).max(20) }),
   async fields({ tenant, flow, t, deps }) {
     const account = await findAccount(deps, tenant, flow.accountId!);
-    const factor = account && (await deps.repos.factors.totpFactors(account.id)).find((f) => f.id === flow.data.factorId);
-    const secret = factor ? deps.secrets.open(factor.secret, `totp:${factor.id}`) : "";
-    const uri = account && secret
-      ? new TOTP({ issuer: tenant.policy.factors.totpIssuer ?? tenant.displayName, label: account.identifier, secret: Secret.fromBase32(secret) }).toString()
-      : "";
-    return [
-      {
-        name: "code",
-        type: "code",
-        required: true,
-        label: t("account.totp.code"),
-        hint: secret,
-        challenge: { secret, uri, qrSvg: uri ? await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) : "" },
-      },
-    ];
+    const pending = account && flow.data.factorId ? await pendingTotpEnrolment(deps, tenant, account, flow.data.factorId) : undefined;
+    return [totpCodeField(t, pending)];
   },
   async handle(ctx, input) {
     const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
