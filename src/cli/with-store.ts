@@ -6,6 +6,8 @@ import { loadMasterKey } from "../shared/crypto/master-key.ts";
 import { createSecrets } from "../shared/crypto/secrets.ts";
 import { TesseraError } from "../shared/errors.ts";
 import { openStore, type Store } from "../store/db.ts";
+import { findTenant } from "../tenants/service.ts";
+import type { Tenant } from "../tenants/tenant.ts";
 
 /**
  * Opens the store for a one-off command and closes it afterwards. Commands other than `start`
@@ -37,4 +39,11 @@ export async function withServices<T>(settings: Settings, work: (store: Store, d
     await checkMasterKey(store, masterKey);
     return work(store, { repos: store.repos, clock: systemClock, secrets: createSecrets(masterKey.key) });
   });
+}
+
+/** The tenant a command names, or the error that says there is none. */
+export async function tenantOf(store: Store, id: string): Promise<Tenant> {
+  const tenant = await findTenant(store.repos, id);
+  if (!tenant) throw new TesseraError("tenant.not_found", `no tenant ${id}`, { status: 404 });
+  return tenant;
 }

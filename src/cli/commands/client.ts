@@ -4,13 +4,10 @@ import { Command, Option } from "commander";
 import { AUTH_METHODS, type ClientInput, createClient, deleteClient, findClient, GRANTS, listClients } from "../../federation/oidc/clients.ts";
 import { standaloneProviders } from "../../federation/oidc/providers.ts";
 import { resolveBaseUrl } from "../../shared/config/settings.ts";
-import { TesseraError, ValidationError } from "../../shared/errors.ts";
-import { findTenant } from "../../tenants/service.ts";
-import type { Tenant } from "../../tenants/tenant.ts";
-import type { Store } from "../../store/db.ts";
+import { ValidationError } from "../../shared/errors.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
-import { withServices } from "../with-store.ts";
+import { tenantOf, withServices } from "../with-store.ts";
 
 const BY = { actor: "cli" };
 
@@ -21,12 +18,6 @@ function readJwks(file: string): unknown {
   } catch (error) {
     throw new ValidationError("client.invalid", [{ field: "--jwks", code: "invalid.file", message: `${file}: ${(error as Error).message}` }]);
   }
-}
-
-async function tenantOf(store: Store, id: string): Promise<Tenant> {
-  const tenant = await findTenant(store.repos, id);
-  if (!tenant) throw new TesseraError("tenant.not_found", `no tenant ${id}`, { status: 404 });
-  return tenant;
 }
 
 const withTenant = (command: Command) => withSettingsOptions(command.requiredOption("--tenant <id>", "the tenant whose client it is"));

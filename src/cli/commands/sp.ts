@@ -3,26 +3,17 @@ import path from "node:path";
 import { Command } from "commander";
 import { listServiceProviders, registerServiceProvider, removeServiceProvider } from "../../federation/saml/registry.ts";
 import { MAX_METADATA_BYTES } from "../../federation/saml/xml.ts";
-import { TesseraError, ValidationError } from "../../shared/errors.ts";
-import { findTenant } from "../../tenants/service.ts";
-import type { Tenant } from "../../tenants/tenant.ts";
-import type { Store } from "../../store/db.ts";
+import { ValidationError } from "../../shared/errors.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
-import { withServices } from "../with-store.ts";
+import { tenantOf, withServices } from "../with-store.ts";
 
 const BY = { actor: "cli" };
-
-async function tenantOf(store: Store, id: string): Promise<Tenant> {
-  const tenant = await findTenant(store.repos, id);
-  if (!tenant) throw new TesseraError("tenant.not_found", `no tenant ${id}`, { status: 404 });
-  return tenant;
-}
 
 const unreadable = (source: string, why: string) => new ValidationError("saml.metadata_unreadable", [{ field: "--metadata", code: "invalid.file", message: `${source}: ${why}` }]);
 
 /** The metadata from a file, or from a URL (https, or http for a service on this machine). */
-async function readMetadata(source: string, cwd: string): Promise<string> {
+export async function readMetadata(source: string, cwd: string): Promise<string> {
   if (/^https?:\/\//i.test(source)) {
     let response: Response;
     try {
