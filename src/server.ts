@@ -9,7 +9,7 @@ import { type Scheduler, startScheduler } from "./jobs/scheduler.ts";
 import { processInactiveIdentities } from "./identity/lifecycle.ts";
 import { httpSmsTransport, SmsGatewayConfig, smtpTransport, type Transports } from "./messaging/transports.ts";
 import { startOutboxWorker } from "./messaging/worker.ts";
-import { systemClock } from "./shared/clock.ts";
+import { type Clock, systemClock } from "./shared/clock.ts";
 import { resolveBaseUrl, type Settings } from "./shared/config/settings.ts";
 import { loadMasterKey, type MasterKey, MasterKeyError, masterKeyCheck } from "./shared/crypto/master-key.ts";
 import { createSecrets } from "./shared/crypto/secrets.ts";
@@ -47,13 +47,13 @@ const DAY = 24 * 60 * MINUTE;
  */
 export async function startServer(
   settings: Settings,
-  options: { demo: boolean; logStream?: Writable; outboxIntervalMs?: number },
+  options: { demo: boolean; logStream?: Writable; outboxIntervalMs?: number; /** Tests move time with their own clock. */ clock?: Clock },
 ): Promise<RunningServer> {
   const masterKey = loadMasterKey(settings.masterKey, settings.dataDir);
   const secrets = createSecrets(masterKey.key);
   const devMode = settings.devMode ?? options.demo;
   const store = openStore(settings.databaseUrl, { poolSize: settings.databasePoolSize });
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
   const stops: (() => Promise<unknown> | void)[] = [() => store.close()];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();

@@ -87,6 +87,7 @@ describe("authorization code flow with openid-client as the relying party", () =
       gender: "male",
       [`${EID}fiscal_number`]: "TINIT-BNCMRA85C12F205Q",
       place_of_birth: { locality: "F205", region: "MI" },
+      preferred_username: "mario.bianchi@example.it",
       email: "mario.bianchi@example.it",
       email_verified: true,
       [`${EID}spid_code`]: "TESS0000000042",

@@ -5,12 +5,13 @@ export const EID = "https://attributes.eid.gov.it/";
 
 /**
  * Claims by scope: the OpenID Connect standard scopes, with `profile` carrying what SPID/CIE call
- * the eIDAS minimum dataset (names, birth date, fiscal number) and the place of birth. The other
+ * the eIDAS minimum dataset (names, birth date, fiscal number), the place of birth and the
+ * identifier the holder signs in with (`preferred_username`: the codice persona at a university). The other
  * Italian claims are asked for one by one with the claims parameter.
  */
 export const CLAIMS_BY_SCOPE = {
   openid: ["sub"],
-  profile: ["given_name", "family_name", "birthdate", "gender", `${EID}fiscal_number`, "place_of_birth"],
+  profile: ["given_name", "family_name", "birthdate", "gender", `${EID}fiscal_number`, "place_of_birth", "preferred_username"],
   email: ["email", "email_verified"],
   phone: ["phone_number", "phone_number_verified"],
   address: ["address"],
@@ -59,6 +60,8 @@ export function claimsOf(account: Account): Record<string, unknown> {
   const set = (name: string, value: unknown) => {
     if (value !== null && value !== undefined) claims[name] = value;
   };
+  // What the holder signs in with here: the e-mail address (SPID user ID), DNI or codice persona.
+  set("preferred_username", account.identifier);
   set("given_name", account.givenName);
   set("family_name", account.familyName);
   set("birthdate", account.birthDate);

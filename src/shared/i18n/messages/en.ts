@@ -488,6 +488,7 @@ export const en = {
   "login.totp_setup.title": "Set up the authenticator app",
   "login.totp_setup.intro": "Scan the QR code with the app, or type the key, then enter the code it shows.",
   "login.totp_setup.temporary": "This app is your second factor until {date}; then SPID/CIE will be required.",
+  "oidc.claim.preferred_username": "User ID",
 } as const;
 
 export type MessageKey = keyof typeof en;

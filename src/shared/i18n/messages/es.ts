@@ -489,4 +489,5 @@ export const es: Catalogue = {
   "login.totp_setup.title": "Configura la app de autenticación",
   "login.totp_setup.intro": "Escanea el código QR con la app, o escribe la clave, y luego introduce el código que muestra.",
   "login.totp_setup.temporary": "Esta app es tu segundo factor hasta el {date}; después se exigirá SPID/CIE.",
+  "oidc.claim.preferred_username": "Identificador",
 };

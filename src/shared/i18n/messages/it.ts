@@ -489,4 +489,5 @@ export const it: Catalogue = {
   "login.totp_setup.title": "Configura l'app di autenticazione",
   "login.totp_setup.intro": "Inquadra il codice QR con l'app, o digita la chiave, poi inserisci il codice che mostra.",
   "login.totp_setup.temporary": "Questa App è il tuo secondo fattore fino al {date}; poi serviranno SPID/CIE.",
+  "oidc.claim.preferred_username": "Identificativo",
 };
