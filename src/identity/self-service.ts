@@ -75,7 +75,10 @@ export async function accessHistory(deps: IdentityDeps, tenant: Tenant, account:
 }
 
 export interface Factors {
-  totp: { id: string; createdAt: number }[];
+  /** `expiresAt`: a temporary app (allowed by a declaration of not being able to use SPID/CIE). */
+  totp: { id: string; createdAt: number; expiresAt: number | null }[];
+  /** SPID/CIE at level 2 is the second factor ("Attiva 2FA con SPID/CIE"). */
+  upstream: boolean;
   passkeys: Awaited<ReturnType<typeof listPasskeys>>;
   recoveryCodes: number;
   sms: string | null;
@@ -83,7 +86,8 @@ export interface Factors {
 
 export async function factorsOf(deps: IdentityDeps, account: Account): Promise<Factors> {
   return {
-    totp: (await deps.repos.factors.totpFactors(account.id)).filter((f) => f.confirmed_at !== null).map((f) => ({ id: f.id, createdAt: f.confirmed_at! })),
+    totp: (await deps.repos.factors.totpFactors(account.id)).filter((f) => f.confirmed_at !== null).map((f) => ({ id: f.id, createdAt: f.confirmed_at!, expiresAt: f.expires_at })),
+    upstream: await deps.repos.broker.hasUpstreamFactor(account.id),
     passkeys: await listPasskeys(deps, account),
     recoveryCodes: await deps.repos.factors.unusedRecoveryCodes(account.id),
     sms: account.phoneVerifiedAt !== null ? account.phone : null,

@@ -9,6 +9,11 @@ export async function purgeExpired(repos: Repos, clock: Clock, tenants: Tenant[]
   const now = clock.now();
   for (const tenant of tenants) {
     await repos.sessions.deleteExpired(now, tenant.id, now - tenant.policy.session.idleMinutes * 60_000);
+    // A registration never confirmed: its account goes once the confirmation could no longer come
+    // (and so does the codice fiscale it held). Enrolments have their own deadline (their job).
+    if (tenant.policy.registration.enabled && !tenant.policy.enrolment) {
+      await repos.accounts.deleteUnconfirmedBefore(tenant.id, now - tenant.policy.registration.emailConfirmationMinutes * 60_000);
+    }
   }
   // One-time codes are kept a day: the hourly send limits look back an hour, investigations longer.
   await repos.otp.deleteOlderThan(now - DAY);

@@ -6,7 +6,8 @@ import { verifyPassword } from "../../src/identity/password/service.ts";
 import { createSecrets } from "../../src/shared/crypto/secrets.ts";
 import { openStore } from "../../src/store/db.ts";
 import { demoTenants } from "../../src/tenants/demo.ts";
-import { ensureTenants, findTenant } from "../../src/tenants/service.ts";
+import { purgeExpired } from "../../src/jobs/maintenance.ts";
+import { ensureTenants, findTenant, listTenants } from "../../src/tenants/service.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { solveCaptcha } from "../helpers/captcha.ts";
 import { lastCodeTo, lastMessageTo } from "../helpers/enrolment.ts";
@@ -87,6 +88,22 @@ describe("registration (university)", () => {
     const again = await register(api, "italian", { ...giulia, email: "altra@example.it" });
     expect(again.reply.body.errors).toMatchObject([{ field: "fiscal_code", code: "fiscal_code.taken" }]);
     expect(await t.store.db.selectFrom("audit_entries").select("type").where("type", "=", "identifier.taken_shown").execute()).toHaveLength(1);
+  });
+
+  it("forgets a registration never confirmed once its link has lapsed, and with it the codice fiscale it held", async () => {
+    t = await testApp();
+    const api = flowClient(t.app, "university");
+    expect((await register(api, "italian", giulia)).reply.status).toBe(200);
+    const tenants = await listTenants(t.store.repos);
+    await purgeExpired(t.store.repos, t.clock, tenants);
+    expect(await t.store.repos.accounts.findByFiscalCode("university", "identity", giulia.fiscal_code)).toBeDefined();
+    t.clock.advance(24 * 3_600_000 + 1);
+    await purgeExpired(t.store.repos, t.clock, tenants);
+    expect(await t.store.repos.accounts.findByFiscalCode("university", "identity", giulia.fiscal_code)).toBeUndefined();
+    // The number is not handed out again: the next registration gets the next one.
+    const again = await register(api, "italian", giulia);
+    await api.ok(again.id, "email_confirmation", { code: await lastCodeTo(t, giulia.email, "university") });
+    expect((await findAccountByIdentifier(t.deps, (await findTenant(t.store.repos, "university"))!, "10000002"))?.fiscalCode).toBe(giulia.fiscal_code);
   });
 
   it("is there only where the tenant opens it", async () => {

@@ -53,6 +53,12 @@ export function accountRepo(db: Kysely<Database>) {
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
+    /** Accounts of the tenant never confirmed and created before `before`: what an abandoned registration leaves. */
+    async deleteUnconfirmedBefore(tenantId: string, before: number): Promise<number> {
+      const result = await db.deleteFrom("accounts").where("tenant_id", "=", tenantId).where("state", "=", "unconfirmed").where("created_at", "<", before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     async delete(tenantId: string, id: string): Promise<void> {
       await db.deleteFrom("accounts").where("tenant_id", "=", tenantId).where("id", "=", id).execute();
     },

@@ -55,7 +55,8 @@ export function accountApiRoutes(services: WebServices) {
     app.get("/factors", async (request) => {
       const f = await factorsOf(identityDeps(services), await accountOf(request));
       return {
-        authenticator_apps: f.totp.map((t) => ({ id: t.id, added_at: iso(t.createdAt) })),
+        authenticator_apps: f.totp.map((t) => ({ id: t.id, added_at: iso(t.createdAt), ...(t.expiresAt !== null ? { expires_at: iso(t.expiresAt) } : {}) })),
+        ...(request.tenant!.policy.factors.secondFactors.includes("upstream") ? { spid_cie: f.upstream } : {}),
         passkeys: f.passkeys.map((p) => ({ id: p.id, name: p.name, added_at: iso(p.createdAt), last_used_at: iso(p.lastUsedAt), synced: p.synced })),
         recovery_codes_left: f.recoveryCodes,
         sms: f.sms,

@@ -69,7 +69,8 @@ ${account.address ? row(t("enrol.field.address"), `${account.address}, ${account
   const { factors } = data;
   const secondFactors = html`<section class="panel" id="factors" aria-labelledby="h-factors"><h2 id="h-factors">${t("account.factors")}</h2>
 <h3>${t("login.factor.totp")}</h3>
-${factors.totp.length === 0 ? html`<p>${t("account.none")}</p>` : html`<ul>${factors.totp.map((f) => html`<li>${t("account.added_on", { date: when(f.createdAt) })} ${post(`${base}/factors/totp/${f.id}/remove`, t("account.remove"), {}, "button link")}</li>`)}</ul>`}
+${factors.totp.length === 0 ? html`<p>${t("account.none")}</p>` : html`<ul>${factors.totp.map((f) => html`<li>${t("account.added_on", { date: when(f.createdAt) })}${f.expiresAt !== null ? html` · ${t("account.totp.until", { date: when(f.expiresAt) })}` : ""} ${post(`${base}/factors/totp/${f.id}/remove`, t("account.remove"), {}, "button link")}</li>`)}</ul>`}
+${tenant.policy.factors.secondFactors.includes("upstream") ? html`<h3>${t("login.factor.upstream")}</h3><p>${factors.upstream ? t("account.upstream_factor.on") : t("account.none")}</p>` : ""}
 ${post(`${base}/settings`, t("account.totp.add"), { action: "add_totp" })}
 <h3>${t("login.factor.passkey")}</h3>
 ${factors.passkeys.length === 0 ? html`<p>${t("account.none")}</p>` : html`<ul>${factors.passkeys.map((p) => html`<li>${p.name ?? "Passkey"} · ${t("account.added_on", { date: when(p.createdAt) })} ${post(`${base}/factors/passkey/${encodeURIComponent(p.id)}/remove`, t("account.remove"), {}, "button link")}</li>`)}</ul>`}

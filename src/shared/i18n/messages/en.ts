@@ -489,6 +489,8 @@ export const en = {
   "login.totp_setup.intro": "Scan the QR code with the app, or type the key, then enter the code it shows.",
   "login.totp_setup.temporary": "This app is your second factor until {date}; then SPID/CIE will be required.",
   "oidc.claim.preferred_username": "User ID",
+  "account.totp.until": "counts until {date}",
+  "account.upstream_factor.on": "Each sign-in with your codice persona is confirmed with SPID or CIE at level 2.",
 } as const;
 
 export type MessageKey = keyof typeof en;

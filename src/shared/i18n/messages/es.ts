@@ -490,4 +490,6 @@ export const es: Catalogue = {
   "login.totp_setup.intro": "Escanea el código QR con la app, o escribe la clave, y luego introduce el código que muestra.",
   "login.totp_setup.temporary": "Esta app es tu segundo factor hasta el {date}; después se exigirá SPID/CIE.",
   "oidc.claim.preferred_username": "Identificador",
+  "account.totp.until": "válida hasta el {date}",
+  "account.upstream_factor.on": "Cada acceso con tu codice persona se confirma con SPID o CIE de nivel 2.",
 };

@@ -490,4 +490,6 @@ export const it: Catalogue = {
   "login.totp_setup.intro": "Inquadra il codice QR con l'app, o digita la chiave, poi inserisci il codice che mostra.",
   "login.totp_setup.temporary": "Questa App è il tuo secondo fattore fino al {date}; poi serviranno SPID/CIE.",
   "oidc.claim.preferred_username": "Identificativo",
+  "account.totp.until": "valida fino al {date}",
+  "account.upstream_factor.on": "Ogni accesso con il codice persona si conferma con SPID o CIE di livello 2.",
 };
