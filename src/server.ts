@@ -19,15 +19,16 @@ import { connectRedis } from "./store/redis.ts";
 import { wireDemoBroker } from "./demo/broker.ts";
 import { seedDemo } from "./demo/seed.ts";
 import { listTenants } from "./tenants/service.ts";
-import type { IdentityDeps } from "./identity/deps.ts";
+import { createPkiRuntime, type PkiDeps } from "./pki/deps.ts";
+import { ensureDemoPki, maintainPki } from "./pki/maintenance.ts";
 import { buildApp } from "./web/app.ts";
 import type { PublicUrl } from "./web/services.ts";
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
-  /** The identity services' dependencies as this server runs them (for tools and tests). */
-  deps: IdentityDeps;
+  /** The services' dependencies as this server runs them (for tools and tests). */
+  deps: PkiDeps;
   baseUrl: string;
   devMode: boolean;
   /** Home page URL of every tenant, by id. */
@@ -61,7 +62,8 @@ export async function startServer(
   try {
     await store.migrate();
     await checkMasterKey(store, masterKey);
-    const deps = { repos: store.repos, clock, secrets };
+    const pki = createPkiRuntime(secrets, clock);
+    const deps: PkiDeps = { repos: store.repos, clock, secrets, pki };
     if (options.demo) await seedDemo(store, deps);
     await ensureDecoyHashes(store.repos, await listTenants(store.repos));
 
@@ -77,6 +79,7 @@ export async function startServer(
       store,
       clock,
       secrets,
+      pki,
       attempts: redis ? redisAttemptStore(redis) : databaseAttemptStore(store.repos),
       devMode,
       oidcPrivateNetwork: settings.oidcPrivateNetwork ?? devMode,
@@ -114,6 +117,8 @@ export async function startServer(
           everyMs: 60 * MINUTE,
           run: async () => processExpiringEnrolments(deps, await listTenants(store.repos), (t) => `${publicUrl.current}/t/${t.id}`),
         },
+        // CRLs reissued when due, OCSP responder and TSA certificates renewed before they end.
+        { name: "pki", everyMs: 15 * MINUTE, run: async () => maintainPki(deps, await listTenants(store.repos), publicUrl.current) },
         // Warnings and revocations for unused identities: once a day, whichever node gets there first.
         { name: "inactivity", everyMs: 15 * MINUTE, oncePerMs: DAY, run: async () => processInactiveIdentities(deps, await listTenants(store.repos)) },
       ],
@@ -125,7 +130,10 @@ export async function startServer(
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
     publicUrl.current = resolveBaseUrl(settings, port);
-    if (options.demo) await wireDemoBroker(deps, publicUrl.current);
+    if (options.demo) {
+      await wireDemoBroker(deps, publicUrl.current);
+      await ensureDemoPki(deps, await listTenants(store.repos), publicUrl.current);
+    }
     const tenantUrls = (await listTenants(store.repos)).map((t) => ({
       id: t.id,
       displayName: t.displayName,

@@ -1,4 +1,4 @@
-import type { IdentityDeps } from "../identity/deps.ts";
+import { createPkiRuntime, type PkiDeps } from "../pki/deps.ts";
 import { checkMasterKey } from "../server.ts";
 import { systemClock } from "../shared/clock.ts";
 import type { Settings } from "../shared/config/settings.ts";
@@ -30,14 +30,15 @@ export async function withStore<T>(settings: Settings, work: (store: Store) => P
 }
 
 /**
- * The store with the identity services' dependencies (the master key loaded and checked against
- * the database), for commands that read or write secrets: clients, keys.
+ * The store with the services' dependencies (the master key loaded and checked against the
+ * database), for commands that read or write secrets: clients, keys, the PKI.
  */
-export async function withServices<T>(settings: Settings, work: (store: Store, deps: IdentityDeps) => Promise<T>): Promise<T> {
+export async function withServices<T>(settings: Settings, work: (store: Store, deps: PkiDeps) => Promise<T>): Promise<T> {
   return withStore(settings, async (store) => {
     const masterKey = loadMasterKey(settings.masterKey, settings.dataDir);
     await checkMasterKey(store, masterKey);
-    return work(store, { repos: store.repos, clock: systemClock, secrets: createSecrets(masterKey.key) });
+    const secrets = createSecrets(masterKey.key);
+    return work(store, { repos: store.repos, clock: systemClock, secrets, pki: createPkiRuntime(secrets, systemClock) });
   });
 }
 

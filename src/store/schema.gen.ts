@@ -88,6 +88,22 @@ export interface BrokerRequestsTable {
   taken_at: number | null;
 }
 
+export interface CertificatesTable {
+  tenant_id: string;
+  issuer_id: string;
+  serial: string;
+  profile: string;
+  subject: string;
+  account_id: string | null;
+  key_id: string | null;
+  certificate: string;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+  revoked_at: number | null;
+  revocation_reason: number | null;
+}
+
 export interface ClientConsentsTable {
   tenant_id: string;
   account_id: string;
@@ -105,6 +121,15 @@ export interface ConsentsTable {
   granted: number;
   given_at: number;
   withdrawn_at: number | null;
+}
+
+export interface CrlsTable {
+  tenant_id: string;
+  issuer_id: string;
+  number: number;
+  this_update: number;
+  next_update: number;
+  der: string;
 }
 
 export interface DeclarationsTable {
@@ -149,6 +174,16 @@ export interface JobRunsTable {
   node: string;
   started_at: number;
   finished_at: number | null;
+}
+
+export interface OcspResponsesTable {
+  tenant_id: string;
+  issuer_id: string;
+  serial: string;
+  hash_algorithm: string;
+  status: string;
+  this_update: number;
+  der: string;
 }
 
 export interface OidcClientsTable {
@@ -230,6 +265,28 @@ export interface PasswordsTable {
   hash: string;
   set_at: number;
   must_change: number;
+}
+
+export interface PkiAuthoritiesTable {
+  tenant_id: string;
+  id: string;
+  role: string;
+  key_id: string;
+  certificate: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface PkiKeysTable {
+  tenant_id: string;
+  id: string;
+  keystore: string;
+  algorithm: string;
+  public_key: string;
+  private_key: string | null;
+  token_object: string | null;
+  created_at: number;
+  destroyed_at: number | null;
 }
 
 export interface RecoveryCodesTable {
@@ -385,13 +442,16 @@ export interface Database {
   audit_heads: AuditHeadsTable;
   broker_assertions: BrokerAssertionsTable;
   broker_requests: BrokerRequestsTable;
+  certificates: CertificatesTable;
   client_consents: ClientConsentsTable;
   consents: ConsentsTable;
+  crls: CrlsTable;
   declarations: DeclarationsTable;
   flows: FlowsTable;
   identifier_counters: IdentifierCountersTable;
   instance_settings: InstanceSettingsTable;
   job_runs: JobRunsTable;
+  ocsp_responses: OcspResponsesTable;
   oidc_clients: OidcClientsTable;
   oidc_models: OidcModelsTable;
   otp_codes: OtpCodesTable;
@@ -399,6 +459,8 @@ export interface Database {
   passkeys: PasskeysTable;
   password_history: PasswordHistoryTable;
   passwords: PasswordsTable;
+  pki_authorities: PkiAuthoritiesTable;
+  pki_keys: PkiKeysTable;
   recovery_codes: RecoveryCodesTable;
   saml_consents: SamlConsentsTable;
   saml_credentials: SamlCredentialsTable;

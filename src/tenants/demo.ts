@@ -52,6 +52,8 @@ export const demoTenants: TenantInput[] = [
         reminderDaysBefore: 7,
         versions: { privacy: "2026-01", marketing: "2026-01", contract: "2026-01" },
       },
+      // A qualified trust service beside the IdP: certificates for signature-based proofing and CNS.
+      pki: { enabled: true, organization: { name: "Tessera ID", identifier: "VATIT-12345678901", country: "IT" } },
       securityQuestions: [
         { id: "first_pet", text: { it: "Come si chiamava il tuo primo animale domestico?", en: "What was the name of your first pet?" } },
         { id: "mother_maiden_name", text: { it: "Qual è il cognome da nubile di tua madre?", en: "What is your mother's maiden name?" } },
@@ -133,6 +135,8 @@ export const demoTenants: TenantInput[] = [
       session: { idleMinutes: 15, absoluteHours: 10 },
       // DNI + password + a one-time code by SMS or e-mail "según lo tenga configurado" (seed 002).
       factors: { secondFactors: ["sms", "email", "totp", "passkey", "recovery_code"], passkeyFirstFactor: false },
+      // One qualified signing certificate per organisation a professional belongs to (seed 002).
+      pki: { enabled: true, organization: { name: "Tessera Pro", identifier: "VATES-A00000000", country: "ES" } },
     },
     branding: {
       primaryColor: "#0f6e5a",

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { KeyAlgorithm } from "../pki/algorithms.ts";
+import { KeystoreConfig } from "../pki/keystore.ts";
 import { LOCALES } from "../shared/i18n/locales.ts";
 
 const Locale = z.enum(LOCALES);
@@ -239,6 +241,82 @@ export const BrokerPolicy = z
   .strict();
 export type BrokerPolicy = z.infer<typeof BrokerPolicy>;
 
+const Oid = z.string().regex(/^[0-2](\.(0|[1-9][0-9]*))+$/, "must be an object identifier such as 1.3.6.1.4.1.99999.1");
+
+/**
+ * The tenant's certification authorities (pki/): where their keys live, how strong they are, what
+ * they are called, and the policies, lifetimes and status services of what they issue. Defaults
+ * follow ETSI EN 319 411-1/-2 and EN 319 421 for a qualified trust service.
+ */
+export const PkiPolicy = z
+  .object({
+    /** `tessera start --demo` sets the PKI up for such a tenant; `tessera pki init` does it for any. */
+    enabled: z.boolean().default(false),
+    keystore: KeystoreConfig.default({ kind: "software" }),
+    algorithms: z
+      .object({
+        root: KeyAlgorithm.default("RSA-4096"),
+        issuing: KeyAlgorithm.default("RSA-3072"),
+        ocsp: KeyAlgorithm.default("RSA-3072"),
+        tsa: KeyAlgorithm.default("RSA-3072"),
+      })
+      .strict()
+      .default({ root: "RSA-4096", issuing: "RSA-3072", ocsp: "RSA-3072", tsa: "RSA-3072" }),
+    /** The body that runs the CAs, in their names (countryName, organizationName, organizationIdentifier). */
+    organization: z
+      .object({
+        name: z.string().trim().min(1).max(64),
+        identifier: z.string().regex(/^(VAT|NTR)[A-Z]{2}-[A-Z0-9]{1,60}$/).optional(),
+        country: z.string().regex(/^[A-Z]{2}$/),
+      })
+      .strict()
+      .optional(),
+    /** Policy OIDs of the tenant's certificate policy, beside ETSI's (QCP-n-qscd for qualified certificates), with the CPS's URL. */
+    certificatePolicies: z.array(z.object({ oid: Oid, cpsUrl: z.string().url().optional() }).strict()).max(5).default([]),
+    /** The PKI disclosure statement (QcPDS); the tenant's `/pki/pds` page when absent. */
+    pdsUrl: z.string().url().optional(),
+    validity: z
+      .object({
+        rootYears: int(5, 30).default(20),
+        issuingYears: int(2, 20).default(10),
+        ocspSignerDays: int(7, 1095).default(365),
+        tsaYears: int(1, 15).default(10),
+        /** End-entity certificates (qualified signing, TLS client). */
+        certificateDays: int(1, 1825).default(1095),
+      })
+      .strict()
+      .default({ rootYears: 20, issuingYears: 10, ocspSignerDays: 365, tsaYears: 10, certificateDays: 1095 }),
+    crl: z
+      .object({
+        /** nextUpdate − thisUpdate. */
+        validityHours: int(1, 24 * 10).default(48),
+        /** A new CRL is signed at least this often, revocations or not. */
+        reissueHours: int(1, 24 * 7).default(24),
+      })
+      .strict()
+      .default({ validityHours: 48, reissueHours: 24 }),
+    ocsp: z
+      .object({
+        /** nextUpdate − thisUpdate of each response. */
+        validityHours: int(1, 24 * 7).default(24),
+        /** A response signed ahead is served for this long while the status stays the same. */
+        refreshMinutes: int(1, 24 * 60).default(60),
+      })
+      .strict()
+      .default({ validityHours: 24, refreshMinutes: 60 }),
+    tsa: z
+      .object({
+        /** The TSA policy (TSTInfo.policy): by default ETSI's best practices policy (EN 319 421 BTSP). */
+        policy: Oid.default("0.4.0.2023.1.1"),
+        /** The accuracy stated in each token; the server's clock is assumed synchronised within it (NTP). */
+        accuracyMillis: int(1, 60_000).default(1000),
+      })
+      .strict()
+      .default({ policy: "0.4.0.2023.1.1", accuracyMillis: 1000 }),
+  })
+  .strict();
+export type PkiPolicy = z.infer<typeof PkiPolicy>;
+
 export const SecurityQuestion = z.object({ id: z.string().regex(/^[a-z0-9_]{1,40}$/), text: LocalizedText }).strict();
 
 /**
@@ -274,6 +352,7 @@ export const TenantPolicy = z
     registration: RegistrationPolicy.default(RegistrationPolicy.parse({})),
     twoFactor: TwoFactorPolicy.default(TwoFactorPolicy.parse({})),
     broker: BrokerPolicy.default(BrokerPolicy.parse({})),
+    pki: PkiPolicy.default(PkiPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

@@ -23,6 +23,7 @@ import { flowApiRoutes } from "./routes/flows-api.ts";
 import { loginRoutes } from "./routes/login.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { registrationRoutes } from "./routes/registration.ts";
+import { pkiRoutes } from "./routes/pki.ts";
 import { samlRoutes } from "./routes/saml.ts";
 import { oidcWeb } from "./routes/oidc.ts";
 import { passkeyRoutes } from "./routes/passkeys.ts";
@@ -116,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(oidc.plugin);
       await scope.register(samlRoutes(options));
       await scope.register(brokerRoutes(options));
+      await scope.register(pkiRoutes(options), { prefix: "/pki" });
       await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
       await scope.register(registrationRoutes(options, flows), { prefix: "/register" });
       await scope.register(accountRoutes(options, flows), { prefix: "/account" });

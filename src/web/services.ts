@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { AttemptStore } from "../identity/brute-force.ts";
 import type { Actor, IdentityDeps } from "../identity/deps.ts";
 import { type RelyingParty, relyingPartyOf } from "../identity/passkeys.ts";
+import type { PkiDeps, PkiRuntime } from "../pki/deps.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { Secrets } from "../shared/crypto/secrets.ts";
 import type { Store } from "../store/db.ts";
@@ -20,10 +21,16 @@ export interface WebServices {
   attempts: AttemptStore;
   devMode: boolean;
   publicUrl: PublicUrl;
+  /** The process's keystores and the tenants' authorities as last read. */
+  pki: PkiRuntime;
 }
 
 export function identityDeps(services: WebServices): IdentityDeps {
   return { repos: services.store.repos, clock: services.clock, secrets: services.secrets };
+}
+
+export function pkiDeps(services: WebServices): PkiDeps {
+  return { ...identityDeps(services), pki: services.pki };
 }
 
 /** Runs `work` in one transaction: everything it writes lands together or not at all. */

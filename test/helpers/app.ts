@@ -8,7 +8,7 @@ import { openStore } from "../../src/store/db.ts";
 import { randomBytes } from "node:crypto";
 import { databaseAttemptStore } from "../../src/store/attempts.ts";
 import type { Store } from "../../src/store/db.ts";
-import type { IdentityDeps } from "../../src/identity/deps.ts";
+import { createPkiRuntime, type PkiDeps } from "../../src/pki/deps.ts";
 import { type AppOptions, buildApp } from "../../src/web/app.ts";
 import { withCheapHashing } from "./identity.ts";
 import { fakeClock, freshStore } from "./stores.ts";
@@ -16,7 +16,7 @@ import { fakeClock, freshStore } from "./stores.ts";
 export interface TestApp {
   app: FastifyInstance;
   store: Store;
-  deps: IdentityDeps;
+  deps: PkiDeps;
   clock: ReturnType<typeof fakeClock>;
   /** Every log line the app wrote. */
   logs: string[];
@@ -27,7 +27,7 @@ export interface TestApp {
  * second app on the same database (another node): its own store and pool, the same secrets.
  */
 export async function testApp(
-  overrides: Partial<AppOptions> = {},
+  { clockStart, ...overrides }: Partial<AppOptions> & { /** Where the fake clock starts (tools that check validity against the real time need now). */ clockStart?: number } = {},
   node?: { databaseUrl: string; secrets: Secrets; clock?: ReturnType<typeof fakeClock> },
 ): Promise<TestApp> {
   const store = overrides.store ?? (node ? openStore(node.databaseUrl) : await freshStore("sqlite"));
@@ -35,8 +35,9 @@ export async function testApp(
   await ensureTenants(store, fakeClock(), demoTenants.map(withCheapHashing), { actor: "test" });
   await ensureDecoyHashes(store.repos, await listTenants(store.repos));
   const logs: string[] = [];
-  const clock = node?.clock ?? fakeClock();
+  const clock = node?.clock ?? fakeClock(clockStart);
   const secrets = node?.secrets ?? createSecrets(randomBytes(32));
+  const pki = overrides.pki ?? createPkiRuntime(secrets, clock);
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       logs.push(chunk.toString());
@@ -47,6 +48,7 @@ export async function testApp(
     store,
     clock,
     secrets,
+    pki,
     attempts: databaseAttemptStore(store.repos),
     devMode: false,
     publicUrl: { current: "http://localhost" },
@@ -56,5 +58,5 @@ export async function testApp(
     rateLimit: { max: 1000, windowSeconds: 60 },
     ...overrides,
   });
-  return { app, store, logs, clock, deps: { repos: store.repos, clock, secrets } };
+  return { app, store, logs, clock, deps: { repos: store.repos, clock, secrets, pki } };
 }

@@ -3,8 +3,8 @@ import * as client from "openid-client";
 import { expect } from "vitest";
 import { type ClientInput, createClient } from "../../src/federation/oidc/clients.ts";
 import { standaloneProviders } from "../../src/federation/oidc/providers.ts";
-import type { IdentityDeps } from "../../src/identity/deps.ts";
 import { systemClock } from "../../src/shared/clock.ts";
+import { createPkiRuntime, type PkiDeps } from "../../src/pki/deps.ts";
 import { createSecrets, type Secrets } from "../../src/shared/crypto/secrets.ts";
 import { databaseAttemptStore } from "../../src/store/attempts.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
@@ -22,7 +22,7 @@ export interface OidcTestApp {
   /** The port this node listens on (its public URL may be a balancer's). */
   port: number;
   store: Store;
-  deps: IdentityDeps;
+  deps: PkiDeps;
   logs: string[];
   close(): Promise<void>;
   /** Registers a client with the tenant; its id and secret. */
@@ -46,11 +46,13 @@ export async function oidcTestApp(
   await ensureDecoyHashes(store.repos, await listTenants(store.repos));
   const secrets = node?.secrets ?? createSecrets(randomBytes(32));
   const publicUrl = { current: node?.publicUrl ?? "http://localhost" };
+  const pki = createPkiRuntime(secrets, systemClock);
   const logs: string[] = [];
   const app = await buildApp({
     store,
     clock: systemClock,
     secrets,
+    pki,
     attempts: databaseAttemptStore(store.repos),
     devMode: false,
     oidcPrivateNetwork: true,
@@ -64,7 +66,7 @@ export async function oidcTestApp(
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   if (!node?.publicUrl) publicUrl.current = `http://localhost:${port}`;
-  const deps = { repos: store.repos, clock: systemClock, secrets };
+  const deps = { repos: store.repos, clock: systemClock, secrets, pki };
   const providers = standaloneProviders(deps, publicUrl.current, { error: () => undefined, warn: () => undefined });
   return {
     baseUrl: publicUrl.current,

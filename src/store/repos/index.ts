@@ -13,6 +13,7 @@ import { instanceRepo } from "./instance.ts";
 import { jobRunRepo } from "./job-runs.ts";
 import { clientConsentRepo, oidcClientRepo, oidcModelRepo, signingKeyRepo } from "./oidc.ts";
 import { otpRepo } from "./otp.ts";
+import { pkiRepo } from "./pki.ts";
 import { samlRepo } from "./saml.ts";
 import { outboxRepo } from "./outbox.ts";
 import { sessionRepo } from "./sessions.ts";
@@ -40,6 +41,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     oidcModels: oidcModelRepo(db),
     clientConsents: clientConsentRepo(db),
     saml: samlRepo(db),
+    pki: pkiRepo(db),
   };
 }
 
