@@ -22,7 +22,7 @@ export interface Hammer {
   url: string;
   method?: "GET" | "POST";
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** Varies each request (path, headers, body) from one connection's context. */
   setupRequest?: autocannon.Request["setupRequest"];
   /** The statuses that count as success. */

@@ -26,7 +26,8 @@ import { newKeyPair, spMetadata } from "../test/helpers/saml.ts";
 import { authnRequestUrl, basic, Browser, type Client, codeFlow, login, passwordLogins, REDIRECT_URI, samlSignIn, type ServiceProvider } from "./browser.ts";
 import { addIdentities, addSessions } from "./identities.ts";
 import { hammer, journeys, type Load, type Measure, measured, table } from "./load.ts";
-import { argon2idVerifyRate, es256Rate, rsa2048PoolRate, rsa2048Rate } from "./primitives.ts";
+import { measurePki } from "./pki.ts";
+import { argon2idVerifyRate, es256Rate, rsa2048PoolRate, rsa2048Rate, rsa3072Rate } from "./primitives.ts";
 import { cli, type Engine, newTarget, registerClient, type Server, type Target, tessera, waitForLine } from "./server.ts";
 
 const { values: args } = parseArgs({
@@ -56,6 +57,7 @@ interface Primitives {
   es256: number;
   rsa: number;
   rsaPool: number;
+  rsa3072: number;
 }
 
 /** Users that one journey at a time may use: a journey waits for one to be free. */
@@ -202,6 +204,8 @@ async function measureEngine(engine: Engine, raw: Primitives): Promise<Measure[]
     const rssAfter = server.rss();
     measures.push(measured("account page, one session", engine, max, await accountPage(one, { rate: max.perSecond / 2 })));
     measures.push(measured("account page, 10,000 sessions each once", engine, maxDistinct, undefined));
+    console.error(`${engine}: PKI (OCSP, issuance)…`);
+    measures.push(...(await measurePki(target, server, { seconds: SECONDS, connections: CONNECTIONS, rsa3072: raw.rsa3072, maxAndHalf })));
     console.log(JSON.stringify({ measure: "server RSS per 10,000 live sessions", engine, rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(rssAfter), perTenThousandMiB: mib(rssAfter - rssBefore) }));
     memory.push({ engine, before: rssBefore, after: rssAfter });
     return measures;
@@ -294,6 +298,7 @@ const raw: Primitives = {
   es256: es256Rate(2),
   rsa: rsa2048Rate(2),
   rsaPool: await rsa2048PoolRate(2),
+  rsa3072: rsa3072Rate(2),
 };
 const builder = await samlBuilderRate(2);
 const primitives = {
@@ -302,6 +307,7 @@ const primitives = {
   es256: { perSecond: Math.round(raw.es256), lanes: 1 },
   rsa2048: { perSecond: Math.round(raw.rsa), lanes: 1 },
   rsa2048Pool: { perSecond: Math.round(raw.rsaPool), lanes: Number(process.env.UV_THREADPOOL_SIZE ?? 4) },
+  rsa3072: { perSecond: Math.round(raw.rsa3072), lanes: 1 },
   samlResponseBuilder: { perSecond: Math.round(builder), ratioToRsa: Number((builder / raw.rsa).toFixed(2)) },
 };
 console.log(JSON.stringify(primitives));
@@ -318,6 +324,7 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30
 | ES256 sign, one thread | ${Math.round(raw.es256)} |
 | RSA-2048 sign, one thread | ${Math.round(raw.rsa)} |
 | RSA-2048 sign, thread pool | ${Math.round(raw.rsaPool)} |
+| RSA-3072 sign, one thread (the demo CAs' issuing and OCSP keys) | ${Math.round(raw.rsa3072)} |
 | Tessera's SAML response builder alone (signed Response), thread pool | ${Math.round(builder)} (${(builder / raw.rsa).toFixed(2)} × one-thread RSA) |
 
 ${table(measures)}

@@ -14,6 +14,9 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 
 export type Engine = "sqlite" | "postgres";
 
+/** The bench server's admin API token (issuance is measured through it). */
+export const ADMIN_TOKEN = "bench-admin-token-bench-admin-token-0001";
+
 /** Where the PostgreSQL benchmarks run: a schema of their own in this database, dropped after. */
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -95,7 +98,7 @@ export async function tessera(target: Target, extra: string[] = []): Promise<Ser
       "100000000",
       ...extra,
     ],
-    { env: { ...process.env, TESSERA_MASTER_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
+    { env: { ...process.env, TESSERA_MASTER_KEY: "", TESSERA_ADMIN_TOKEN: ADMIN_TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const [, baseUrl] = await waitForLine(child, /Tessera listening on (\S+)/);
   return {

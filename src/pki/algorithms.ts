@@ -109,14 +109,6 @@ export function ecdsaDer(raw: Uint8Array): Buffer {
   return Buffer.from(new asn1js.Sequence({ value: [integer(raw.subarray(0, half)), integer(raw.subarray(half))] }).toBER());
 }
 
-/** Parses DER, failing with `what` named rather than returning asn1js's error object. */
-export function parseDer(der: Uint8Array | ArrayBuffer, what: string): asn1js.AsnType {
-  const bytes = der instanceof ArrayBuffer ? new Uint8Array(der) : der;
-  const parsed = asn1js.fromBER(bytes);
-  if (parsed.offset === -1 || parsed.offset !== bytes.byteLength) throw new TypeError(`${what}: not DER (${parsed.result.error || "trailing bytes"})`);
-  return parsed.result;
-}
-
 /**
  * Bytes in an ArrayBuffer of their own, as pkijs's parsers type their input (a Buffer may sit in
  * a shared pool, which the DOM's BufferSource does not admit).

@@ -3,7 +3,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { TesseraError } from "../shared/errors.ts";
 import { bytes, owned } from "./algorithms.ts";
-import { type Signer, signTbs } from "./signer.ts";
+import { type Signer, signed } from "./signer.ts";
 
 /** What a certificate states, before an authority signs it. */
 export interface CertificateTemplate {
@@ -52,15 +52,8 @@ export async function signCertificate(template: CertificateTemplate, signer: Sig
     subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(owned(template.publicKey)),
     extensions: template.extensions,
   });
-  await signTbs(
-    certificate,
-    (algorithm) => {
-      certificate.signature = algorithm;
-      certificate.signatureAlgorithm = algorithm;
-    },
-    signer,
-  );
-  return Buffer.from(certificate.toSchema(false).toBER());
+  certificate.signature = signer.algorithm();
+  return signed(certificate.encodeTBS(), signer);
 }
 
 export function parseCertificate(der: Uint8Array): pkijs.Certificate {
@@ -74,7 +67,8 @@ export function pem(label: "CERTIFICATE" | "X509 CRL", der: Uint8Array): string 
 
 /**
  * A subject's public key, checked to be one qualified certificates may carry today (ETSI TS 119
- * 312): RSA of 2048 bits or more, or EC on P-256 or P-384. Returns it re-encoded by Node.
+ * 312): RSA of 2048 bits or more, or EC on P-256 or P-384, as OpenSSL parses it (an EC point off
+ * its curve is refused there).
  */
 export function acceptablePublicKey(spki: Uint8Array): Buffer {
   let key;
@@ -90,5 +84,5 @@ export function acceptablePublicKey(spki: Uint8Array): Buffer {
   if (!ok) {
     throw new TesseraError("pki.weak_public_key", `a ${key.asymmetricKeyType} key (${details.modulusLength ?? details.namedCurve ?? "?"}) is not accepted: RSA of 2048 bits or more, or EC P-256/P-384`);
   }
-  return key.export({ format: "der", type: "spki" });
+  return Buffer.from(spki);
 }

@@ -6,7 +6,7 @@ import type { Authority } from "./authorities.ts";
 import { x509Time } from "./certificate.ts";
 import type { PkiDeps } from "./deps.ts";
 import { authorityKeyIdentifier, crlNumber, crlReason } from "./extensions.ts";
-import { signTbs } from "./signer.ts";
+import { signed } from "./signer.ts";
 
 const HOUR = 3_600_000;
 /** CRLs kept per issuer, newest first: older ones only matter to someone investigating. */
@@ -44,21 +44,16 @@ export async function publishCrl(deps: PkiDeps, tenant: Tenant, issuer: Authorit
         : {}),
       crlExtensions: new pkijs.Extensions({ extensions: [authorityKeyIdentifier(issuer.keyId), crlNumber(number)] }),
     });
-    await signTbs(
-      crl,
-      (algorithm) => {
-        crl.signature = algorithm;
-        crl.signatureAlgorithm = algorithm;
-      },
-      issuer.signer,
-    );
+    crl.signature = issuer.signer.algorithm();
+    // The TBSCertList as pkijs builds it (its encodeTBS is not public: the first element of the whole).
+    const der = await signed((crl.toSchema(true) as asn1js.Sequence).valueBlock.value[0]!, issuer.signer);
     const row: CrlRow = {
       tenant_id: tenant.id,
       issuer_id: issuer.id,
       number,
       this_update: Math.floor(now / 1000) * 1000,
       next_update: crl.nextUpdate!.value.getTime(),
-      der: Buffer.from((crl.toSchema(false) as asn1js.Sequence).toBER()).toString("base64"),
+      der: der.toString("base64"),
     };
     await repos.pki.insertCrl(row);
     await repos.pki.pruneCrls(tenant.id, issuer.id, number - CRLS_KEPT + 1);

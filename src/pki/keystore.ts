@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { PkiKeyRow } from "../store/repos/pki.ts";
-import { digestLength, type HashAlgorithm, type KeyAlgorithm, type Mechanism } from "./algorithms.ts";
+import { digestLength, isRsa, type KeyAlgorithm, type Mechanism } from "./algorithms.ts";
 
 /**
  * Where a tenant's private keys live, behind one small interface: a software keystore (private
@@ -53,7 +53,11 @@ export class KeystoreError extends Error {
   override readonly name = "KeystoreError";
 }
 
-/** A digest must have its hash's length: a keystore signs nothing else (a PKCS#11 token would sign any bytes). */
-export function checkDigest(digest: Uint8Array, hash: HashAlgorithm): void {
-  if (digest.length !== digestLength(hash)) throw new KeystoreError(`a ${hash} digest has ${digestLength(hash)} bytes, not ${digest.length}`);
+/**
+ * What every keystore checks before signing: the digest has its hash's length (a PKCS#11 token
+ * would sign any bytes) and the mechanism is one for the key's type.
+ */
+export function checkSignRequest(key: PkiKeyRow, digest: Uint8Array, mechanism: Mechanism): void {
+  if (digest.length !== digestLength(mechanism.hash)) throw new KeystoreError(`a ${mechanism.hash} digest has ${digestLength(mechanism.hash)} bytes, not ${digest.length}`);
+  if (isRsa(key.algorithm as KeyAlgorithm) === (mechanism.name === "ECDSA")) throw new KeystoreError(`${mechanism.name} cannot sign with ${key.algorithm} key ${key.id}`);
 }

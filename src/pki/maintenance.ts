@@ -14,11 +14,9 @@ const YEAR = 365 * DAY;
 /** An OCSP responder's or TSA's certificate is renewed this long before it ends. */
 const RENEW_BEFORE_MS = 30 * DAY;
 
-/** `start --demo`: every tenant whose policy enables a PKI gets one, once. */
+/** `start --demo`: every tenant whose policy enables a PKI gets one, once (side by side: RSA keys take seconds). */
 export async function ensureDemoPki(deps: PkiDeps, tenants: Tenant[], publicUrl: string): Promise<void> {
-  for (const tenant of tenants.filter((t) => t.policy.pki.enabled)) {
-    await initPki(deps, tenant, `${publicUrl}/t/${tenant.id}`, { actor: "system:demo" });
-  }
+  await Promise.all(tenants.filter((t) => t.policy.pki.enabled).map((tenant) => initPki(deps, tenant, `${publicUrl}/t/${tenant.id}`, { actor: "system:demo" })));
 }
 
 /**

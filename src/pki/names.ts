@@ -42,6 +42,16 @@ const ATTRIBUTES: { field: keyof SubjectName; oid: string; label: string; printa
   { field: "commonName", oid: "2.5.4.3", label: "CN" },
 ];
 
+/**
+ * pkijs writes every attribute of a name into one multi-valued RDN; certificates have one
+ * attribute per RDN (RFC 5280 §4.1.2.4 in practice, and ETSI's profiles): a SET each.
+ */
+class SingleValuedNames extends pkijs.RelativeDistinguishedNames {
+  override toSchema(): asn1js.Sequence {
+    return new asn1js.Sequence({ value: this.typesAndValues.map((t) => new asn1js.Set({ value: [t.toSchema()] })) });
+  }
+}
+
 /** The name as X.501 encodes it: one attribute per RDN; countryName and serialNumber are PrintableString. */
 export function distinguishedName(name: SubjectName): pkijs.RelativeDistinguishedNames {
   const typesAndValues = ATTRIBUTES.filter((a) => name[a.field] !== undefined).map(
@@ -51,10 +61,7 @@ export function distinguishedName(name: SubjectName): pkijs.RelativeDistinguishe
         value: a.printable ? new asn1js.PrintableString({ value: name[a.field]! }) : new asn1js.Utf8String({ value: name[a.field]! }),
       }),
   );
-  // pkijs would write every attribute into one multi-valued RDN: the sequence of single-attribute
-  // SETs is encoded here and parsed back, so that pkijs keeps (and re-emits) exactly these bytes.
-  const sequence = new asn1js.Sequence({ value: typesAndValues.map((t) => new asn1js.Set({ value: [t.toSchema()] })) });
-  return pkijs.RelativeDistinguishedNames.fromBER(sequence.toBER());
+  return new SingleValuedNames({ typesAndValues });
 }
 
 /** The name for people and logs, most specific first (as RFC 4514 writes it). */

@@ -5,6 +5,7 @@ import type { Tenant } from "../tenants/tenant.ts";
 import { type AnyHash, bytes, digest, hashByOid, owned } from "./algorithms.ts";
 import { type Authority, loadHierarchy } from "./authorities.ts";
 import { serialHex } from "./certificate.ts";
+import { signed } from "./signer.ts";
 import type { PkiDeps } from "./deps.ts";
 
 /** OCSPResponseStatus (RFC 6960 §4.2.1). */
@@ -68,6 +69,17 @@ function issuerHash(issuer: Authority, hash: AnyHash): { name: string; key: stri
     hashes.set(hash, entry);
   }
   return entry;
+}
+
+/** The responder's certificate as an ASN.1 value, decoded once per authority. */
+const responderCertificates = new WeakMap<Authority, asn1js.AsnType>();
+function responderCertificate(ocsp: Authority): asn1js.AsnType {
+  let decoded = responderCertificates.get(ocsp);
+  if (!decoded) {
+    decoded = asn1js.fromBER(owned(ocsp.der)).result;
+    responderCertificates.set(ocsp, decoded);
+  }
+  return decoded;
 }
 
 /** Who a request's CertID names: a serial of `issuer` under a hash we know, or nobody we answer for. */
@@ -146,17 +158,14 @@ export async function answerOcsp(deps: PkiDeps, tenant: Tenant, body: Uint8Array
     responses,
     ...(nonce ? { responseExtensions: [nonce] } : {}),
   });
-  data.tbsView = new Uint8Array((data.toSchema(true) as asn1js.Sequence).toBER());
-  const basic = new pkijs.BasicOCSPResponse({
-    tbsResponseData: data,
-    signatureAlgorithm: ocsp.signer.algorithm(),
-    signature: new asn1js.BitString({ valueHex: await ocsp.signer.sign(data.tbsView) }),
-    certs: [ocsp.certificate],
-  });
+  // BasicOCSPResponse: tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT (the responder's).
+  const basic = await signed(data.toSchema(true) as asn1js.Sequence, ocsp.signer, [
+    new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Sequence({ value: [responderCertificate(ocsp)] })] }),
+  ]);
   const response = Buffer.from(
     new pkijs.OCSPResponse({
       responseStatus: new asn1js.Enumerated({ value: OCSP_STATUS.successful }),
-      responseBytes: new pkijs.ResponseBytes({ responseType: ID_PKIX_OCSP_BASIC, response: new asn1js.OctetString({ valueHex: basic.toSchema().toBER() }) }),
+      responseBytes: new pkijs.ResponseBytes({ responseType: ID_PKIX_OCSP_BASIC, response: new asn1js.OctetString({ valueHex: basic }) }),
     })
       .toSchema()
       .toBER(),

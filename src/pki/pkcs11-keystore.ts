@@ -6,7 +6,7 @@ import type { Clock } from "../shared/clock.ts";
 import { newId } from "../shared/ids.ts";
 import type { PkiKeyRow } from "../store/repos/pki.ts";
 import { CURVES, digestInfo, ecdsaDer, type HashAlgorithm, isRsa, type KeyAlgorithm, type Mechanism, rsaBits } from "./algorithms.ts";
-import { checkDigest, type Keystore, type KeystoreConfig, KeystoreError } from "./keystore.ts";
+import { checkSignRequest, type Keystore, type KeystoreConfig, KeystoreError } from "./keystore.ts";
 
 type Pkcs11Config = Extract<KeystoreConfig, { kind: "pkcs11" }>;
 type Handle = Buffer;
@@ -193,11 +193,11 @@ export function pkcs11Keystore(config: Pkcs11Config, clock: Clock): Keystore {
     },
 
     async sign(key, digest, mechanism) {
-      checkDigest(digest, mechanism.hash);
+      checkSignRequest(key, digest, mechanism);
       const t = token();
       return withSession(t, async (session) => {
         const handle = await privateHandle(key, session);
-        const { input, params } = toPkcs11(key, digest, mechanism);
+        const { input, params } = toPkcs11(digest, mechanism);
         t.lib.C_SignInit(session, params, handle);
         // Large enough for any signature of the keys made here (RSA-4096: 512 bytes).
         const signature = await t.lib.C_SignAsync(session, input, Buffer.alloc(1024));
@@ -229,9 +229,7 @@ export function pkcs11Keystore(config: Pkcs11Config, clock: Clock): Keystore {
   };
 }
 
-function toPkcs11(key: PkiKeyRow, digest: Uint8Array, mechanism: Mechanism): { input: Buffer; params: pkcs11js.Mechanism } {
-  const rsa = isRsa(key.algorithm as KeyAlgorithm);
-  if (rsa !== (mechanism.name !== "ECDSA")) throw new KeystoreError(`${mechanism.name} cannot sign with ${key.algorithm} key ${key.id}`);
+function toPkcs11(digest: Uint8Array, mechanism: Mechanism): { input: Buffer; params: pkcs11js.Mechanism } {
   switch (mechanism.name) {
     case "RSA-PKCS1":
       return { input: digestInfo(mechanism.hash, digest), params: { mechanism: pkcs11js.CKM_RSA_PKCS } };

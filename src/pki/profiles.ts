@@ -74,29 +74,36 @@ export function authorityExtensions(role: AuthorityRole, input: ProfileInput): p
  * Both point at this PKI's CRL and OCSP responder, and at the issuing CA's certificate.
  */
 export function endEntityExtensions(profile: EndEntityProfile, input: ProfileInput): pkijs.Extension[] {
+  return [subjectKeyIdentifier(input.subjectKeyId), ...sharedExtensions(profile, input)];
+}
+
+/** What every certificate of a profile from one issuer carries alike: built once, not per certificate. */
+const shared = new Map<string, pkijs.Extension[]>();
+const SHARED_MAX = 100;
+
+function sharedExtensions(profile: EndEntityProfile, input: ProfileInput): pkijs.Extension[] {
   const { urls, policy } = input;
-  const common = [
-    subjectKeyIdentifier(input.subjectKeyId),
-    authorityKeyIdentifier(input.issuerKeyId!),
-    crlDistributionPoint(urls.crl),
-    authorityInfoAccess({ ocsp: urls.ocsp, caIssuers: urls.issuingCertificate }),
-  ];
-  switch (profile) {
-    case "qualified-signing":
-      return [
-        basicConstraints(false),
-        keyUsage(["nonRepudiation"]),
-        ...common,
-        certificatePolicies([{ oid: OID.qcpNaturalQscd }, ...tenantPolicies(policy)]),
-        qcStatements({ pdsUrl: policy.pdsUrl ?? urls.pds, sscd: true }),
-      ];
-    case "tls-client":
-      return [
-        basicConstraints(false),
-        keyUsage(["digitalSignature"]),
-        extendedKeyUsage([OID.clientAuth], false),
-        ...common,
-        ...(policy.certificatePolicies.length > 0 ? [certificatePolicies(tenantPolicies(policy))] : []),
-      ];
-  }
+  const key = JSON.stringify([profile, input.issuerKeyId!.toString("hex"), urls, policy.certificatePolicies, policy.pdsUrl]);
+  const known = shared.get(key);
+  if (known) return known;
+  const common = [authorityKeyIdentifier(input.issuerKeyId!), crlDistributionPoint(urls.crl), authorityInfoAccess({ ocsp: urls.ocsp, caIssuers: urls.issuingCertificate })];
+  const made =
+    profile === "qualified-signing"
+      ? [
+          basicConstraints(false),
+          keyUsage(["nonRepudiation"]),
+          ...common,
+          certificatePolicies([{ oid: OID.qcpNaturalQscd }, ...tenantPolicies(policy)]),
+          qcStatements({ pdsUrl: policy.pdsUrl ?? urls.pds, sscd: true }),
+        ]
+      : [
+          basicConstraints(false),
+          keyUsage(["digitalSignature"]),
+          extendedKeyUsage([OID.clientAuth], false),
+          ...common,
+          ...(policy.certificatePolicies.length > 0 ? [certificatePolicies(tenantPolicies(policy))] : []),
+        ];
+  if (shared.size >= SHARED_MAX) shared.clear();
+  shared.set(key, made);
+  return made;
 }

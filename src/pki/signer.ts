@@ -23,17 +23,12 @@ export function signerOf(keystore: Keystore, key: PkiKeyRow, mechanism: Mechanis
 }
 
 /**
- * Signs a pkijs object whose first field is the signed part (Certificate, CertificateRevocationList,
- * BasicOCSPResponse's ResponseData): sets the algorithm, encodes the TBS once, signs those bytes,
- * and keeps them, so that what is written is exactly what was signed.
+ * Signs a structure of the X.509 shape SEQUENCE { tbs, signatureAlgorithm, signature BIT STRING }
+ * (a certificate, a CRL; an OCSP BasicOCSPResponse begins the same way): encodes `tbs` once,
+ * signs those bytes, and writes the whole from the same schema, so that what is written is
+ * exactly what was signed. `trailing` follows the signature (a BasicOCSPResponse's certificates).
  */
-export async function signTbs(
-  object: { tbsView: Uint8Array; signatureValue?: asn1js.BitString; toSchema(encodeFlag?: boolean): asn1js.Sequence },
-  setAlgorithm: (algorithm: pkijs.AlgorithmIdentifier) => void,
-  signer: Signer,
-): Promise<void> {
-  setAlgorithm(signer.algorithm());
-  const tbs = object.toSchema(true).valueBlock.value[0]!;
-  object.tbsView = new Uint8Array(tbs.toBER());
-  object.signatureValue = new asn1js.BitString({ valueHex: await signer.sign(object.tbsView) });
+export async function signed(tbs: asn1js.AsnType, signer: Signer, trailing: asn1js.AsnType[] = []): Promise<Buffer> {
+  const signature = await signer.sign(new Uint8Array(tbs.toBER()));
+  return Buffer.from(new asn1js.Sequence({ value: [tbs, signer.algorithm().toSchema(), new asn1js.BitString({ valueHex: signature }), ...trailing] }).toBER());
 }

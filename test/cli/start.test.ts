@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { openssl, workdir } from "../helpers/pki.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT, runTessera, type Spawned, spawnProcess, spawnTessera } from "../helpers/process.ts";
 
@@ -12,7 +13,8 @@ afterEach(async () => {
 
 const LISTENING = /Tessera listening on (http:\/\/\S+)\n((?: {2}\S+ {2}.+\n){3})/;
 
-describe("tessera start --demo on a fresh machine", () => {
+// Each start with --demo makes two CA hierarchies (RSA-4096 and RSA-3072 keys): seconds each.
+describe("tessera start --demo on a fresh machine", { timeout: 90_000 }, () => {
   it("creates ./data with the database and a private master key, seeds three tenants and serves them", async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), "tessera-start-"));
     const server = spawnTessera(["start", "--demo", "--port", "0"], { cwd });
@@ -34,6 +36,17 @@ describe("tessera start --demo on a fresh machine", () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toContain("<!doctype html>");
     }
+    // The demo's trust services: national and pro have a CA hierarchy of the default strength.
+    for (const tenant of ["national", "pro"]) {
+      const dir = workdir({ "chain.pem": Buffer.from(await (await fetch(`${baseUrl}/t/${tenant}/pki/chain.pem`)).arrayBuffer()) });
+      await openssl(["x509", "-in", "chain.pem", "-out", "issuing.pem"], { cwd: dir });
+      expect((await openssl(["verify", "-CAfile", "chain.pem", "issuing.pem"], { cwd: dir })).stdout, tenant).toContain("issuing.pem: OK");
+      const text = (await openssl(["crl2pkcs7", "-nocrl", "-certfile", "chain.pem"], { cwd: dir })).stdout;
+      const printed = (await openssl(["pkcs7", "-print_certs", "-text", "-noout"], { cwd: dir, input: Buffer.from(text) })).stdout;
+      expect(printed).toContain("Public-Key: (4096 bit)");
+      expect(printed).toContain("Public-Key: (3072 bit)");
+    }
+    expect((await fetch(`${baseUrl}/t/university/pki/chain.pem`)).status).toBe(404);
     // The key is a secret: it must not appear in anything the server printed.
     expect(server.stdout() + server.stderr()).not.toContain(key);
 

@@ -25,7 +25,7 @@ async function baseUrlOf(node: Spawned): Promise<string> {
   return (await node.waitFor(/Tessera listening on (http:\/\/\S+)\n/))[1]!;
 }
 
-describe.skipIf(!pgUrl)("several nodes on one PostgreSQL database", () => {
+describe.skipIf(!pgUrl)("several nodes on one PostgreSQL database", { timeout: 90_000 }, () => {
   it("start together, serve the same tenants, and see each other's changes at once", async () => {
     const databaseUrl = await freshPgSchemaUrl();
     const masterKey = randomBytes(32).toString("base64");

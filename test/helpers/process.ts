@@ -34,7 +34,8 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
+    // A demo start generates the demo CAs' RSA keys: seconds, more on a loaded machine.
+    waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const started = Date.now();
         const check = () => {

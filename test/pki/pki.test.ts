@@ -1,10 +1,11 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { KeyAlgorithm } from "../../src/pki/algorithms.ts";
 import { initPki } from "../../src/pki/authorities.ts";
+import type { SubjectName } from "../../src/pki/names.ts";
 import { issueCertificate } from "../../src/pki/issuance.ts";
 import { revokeCertificate } from "../../src/pki/revocation.ts";
-import type { Tenant } from "../../src/tenants/tenant.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { ANE, EC_ALGORITHMS, openssl, setPkiPolicy, subjectKey, workdir } from "../helpers/pki.ts";
 
@@ -27,18 +28,18 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function setUp(algorithms: Record<string, string> = EC_ALGORITHMS) {
+async function setUp(algorithms: { root: KeyAlgorithm; issuing: KeyAlgorithm; ocsp: KeyAlgorithm; tsa: KeyAlgorithm } = EC_ALGORITHMS) {
   const app = await listeningApp();
   t = app.t;
-  const tenant = await setPkiPolicy(t.store, "pro", { algorithms } as never);
+  const tenant = await setPkiPolicy(t.store, "pro", { algorithms });
   const tenantUrl = `${app.base}/t/pro`;
   const { hierarchy } = await initPki(t.deps, tenant, tenantUrl, BY);
   const get = async (p: string) => Buffer.from((await t!.app.inject({ url: `/t/pro/pki/${p}` })).rawPayload);
   const dir = workdir({ "chain.pem": await get("chain.pem"), "issuing.der": await get("issuing.crt") });
   await openssl(["x509", "-inform", "DER", "-in", "issuing.der", "-out", "issuing.pem"], { cwd: dir });
-  const issue = async (profile: "qualified-signing" | "tls-client" = "qualified-signing", subject: Record<string, string> = ANE) => {
+  const issue = async (profile: "qualified-signing" | "tls-client" = "qualified-signing", subject: SubjectName = ANE) => {
     const key = subjectKey();
-    const issued = await issueCertificate(t!.deps, tenant, tenantUrl, { profile, subject: subject as never, publicKey: key.spki }, BY);
+    const issued = await issueCertificate(t!.deps, tenant, tenantUrl, { profile, subject, publicKey: key.spki }, BY);
     const file = `leaf-${issued.serial}.pem`;
     writeFileSync(path.join(dir, file), issued.pem);
     return { ...issued, file };
@@ -243,4 +244,3 @@ async function qcStatementsOffset(dir: string, file: string): Promise<number> {
   return Number(/^\s*(\d+):/.exec(lines[at + 1]!)![1]);
 }
 
-export type { Tenant };

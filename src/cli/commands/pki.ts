@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
-import * as pkijs from "pkijs";
 import { findAccountByIdentifier } from "../../identity/accounts.ts";
 import { chainPem, type Hierarchy, initPki, requireHierarchy } from "../../pki/authorities.ts";
 import { pem } from "../../pki/certificate.ts";
+import { csrPublicKey } from "../../pki/csr.ts";
 import { rdnText } from "../../pki/names.ts";
 import { issueCertificate, issuedOf } from "../../pki/issuance.ts";
 import { END_ENTITY_PROFILES, type EndEntityProfile } from "../../pki/profiles.ts";
@@ -50,7 +50,7 @@ function printHierarchy(io: CliIo, hierarchy: Hierarchy, json: boolean | undefin
 
 const statusOf = (row: CertificateRow, now: number) => (row.revoked_at !== null ? `revoked (${reasonName(row.revocation_reason) ?? row.revocation_reason})` : row.not_after <= now ? "expired" : "valid");
 
-/** A PKCS#10 request (PEM or DER) whose signature proves its holder has the private key. */
+/** A PKCS#10 request from a file: its public key, once its signature verifies (pki/csr.ts). */
 async function readCsr(file: string, cwd: string): Promise<Uint8Array> {
   let raw: Buffer;
   try {
@@ -58,16 +58,9 @@ async function readCsr(file: string, cwd: string): Promise<Uint8Array> {
   } catch (error) {
     throw usage("--csr", `${file}: ${(error as Error).message}`);
   }
-  const text = raw.toString("latin1");
-  const der = text.includes("-----BEGIN") ? Buffer.from(text.replace(/-----[^-]+-----|\s/g, ""), "base64") : raw;
-  let csr: pkijs.CertificationRequest;
-  try {
-    csr = pkijs.CertificationRequest.fromBER(der);
-  } catch {
-    throw usage("--csr", `${file} is not a PKCS#10 certificate request`);
-  }
-  if (!(await csr.verify().catch(() => false))) throw usage("--csr", `${file}: the request's signature does not verify with its own key`);
-  return new Uint8Array(csr.subjectPublicKeyInfo.toSchema().toBER());
+  return csrPublicKey(raw).catch((error: unknown) => {
+    throw error instanceof TesseraError ? usage("--csr", `${file}: ${error.message}`) : error;
+  });
 }
 
 /**

@@ -99,8 +99,3 @@ export function samlCredentials(deps: IdentityDeps) {
 }
 
 export type SamlCredentials = ReturnType<typeof samlCredentials>;
-
-/** A Base64 DER certificate as PEM. */
-export function pemCertificate(base64: string): string {
-  return `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
-}

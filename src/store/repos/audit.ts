@@ -22,21 +22,36 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
       build: (head: AuditHead) => NewAuditEntryRow,
     ): Promise<NewAuditEntryRow> {
       const run = async (trx: Kysely<Database>) => {
-        await trx
-          .insertInto("audit_heads")
-          .values({ tenant_id: chain.tenantId, seq: 0, hash: chain.genesis })
-          .onConflict((oc) => oc.column("tenant_id").doNothing())
-          .execute();
         // SQLite needs no row lock: its transactions begin immediate and so hold the write lock.
-        const select = trx.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", chain.tenantId);
-        const head = await (dialect === "postgres" ? select.forUpdate() : select).executeTakeFirstOrThrow();
+        const select = () => {
+          const query = trx.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", chain.tenantId);
+          return (dialect === "postgres" ? query.forUpdate() : query).executeTakeFirst();
+        };
+        let head = await select();
+        if (!head) {
+          // A chain's first entry: its head is made once (concurrent first appenders meet on the key).
+          await trx
+            .insertInto("audit_heads")
+            .values({ tenant_id: chain.tenantId, seq: 0, hash: chain.genesis })
+            .onConflict((oc) => oc.column("tenant_id").doNothing())
+            .execute();
+          head = (await select())!;
+        }
         const entry = build(head);
-        await trx.insertInto("audit_entries").values(entry).execute();
-        await trx
-          .updateTable("audit_heads")
-          .set({ seq: entry.seq, hash: entry.hash })
-          .where("tenant_id", "=", chain.tenantId)
-          .execute();
+        // The head stays locked from here to the commit: on PostgreSQL the entry and the new head
+        // go in one statement, so that other appenders wait one round trip less.
+        if (dialect === "postgres") {
+          await trx
+            .with("added", (db) => db.insertInto("audit_entries").values(entry).returning(["seq", "hash"]))
+            .updateTable("audit_heads")
+            .from("added")
+            .set((eb) => ({ seq: eb.ref("added.seq"), hash: eb.ref("added.hash") }))
+            .where("audit_heads.tenant_id", "=", chain.tenantId)
+            .execute();
+        } else {
+          await trx.insertInto("audit_entries").values(entry).execute();
+          await trx.updateTable("audit_heads").set({ seq: entry.seq, hash: entry.hash }).where("tenant_id", "=", chain.tenantId).execute();
+        }
         return entry;
       };
       return db.isTransaction ? run(db) : db.transaction().execute(run);

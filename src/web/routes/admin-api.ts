@@ -7,6 +7,7 @@ import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import { findTenant } from "../../tenants/service.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { identityDeps, type WebServices } from "../services.ts";
+import { adminPkiRoutes } from "./admin-pki.ts";
 import { parseBody } from "../validate.ts";
 
 /** A client as the admin API takes it (snake_case, as the API answers it). */
@@ -40,7 +41,7 @@ const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entrie
 
 /**
  * The admin JSON API, `/admin/api/…`, for operators' tools: a tenant's relying parties, as
- * `tessera client` manages them. One Bearer token (setting `adminToken`); without it the API does
+ * `tessera client` manages them, and its PKI as `tessera pki` does (admin-pki.ts). One Bearer token (setting `adminToken`); without it the API does
  * not exist. Every change is audited with the actor `admin-api`.
  */
 export function adminApiRoutes(services: WebServices, providers: OidcProviders, adminToken: string | undefined) {
@@ -102,5 +103,7 @@ export function adminApiRoutes(services: WebServices, providers: OidcProviders, 
       await deleteClient(identityDeps(services), await tenantOf(request), request.params.id, BY(request));
       return reply.code(204).send();
     });
+
+    await app.register(adminPkiRoutes(services, tenantOf, BY));
   };
 }
