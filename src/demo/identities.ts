@@ -1,4 +1,5 @@
 import type { NewAccount } from "../identity/accounts.ts";
+import type { OperatorRoleGrant } from "../identity/operators.ts";
 
 /**
  * Demo identities, one of each kind the demo tenants have (README, "Demo identities"). Demo only:
@@ -10,7 +11,17 @@ export interface DemoIdentity {
   password: string;
   /** Written as a hash without the policy check: shop accounts predate the identity rules. */
   legacyPassword?: boolean;
+  /** Staff roles (identity proofing). */
+  operator?: OperatorRoleGrant[];
 }
+
+/** Demo staff of the national tenant: a mobile each, for their level-2 sign-in (codes in the dev outbox). */
+const staff = (identifier: string, givenName: string, familyName: string, phone: string, operator: OperatorRoleGrant[]): DemoIdentity => ({
+  tenant: "national",
+  password: DEMO_PASSWORD,
+  account: { identifier, state: "active", locale: "it", email: identifier, emailVerified: true, phone, phoneVerified: true, givenName, familyName },
+  operator,
+});
 
 export const DEMO_PASSWORD = "Tessera-Demo-2026!";
 
@@ -47,7 +58,6 @@ export const demoIdentities: DemoIdentity[] = [
       healthCardExpiry: "2030-12-31",
       identificationMethod: "in_person",
       registrationPoint: "roma-corso",
-      spidCode: "TESS0000000001",
     },
   },
   {
@@ -84,4 +94,8 @@ export const demoIdentities: DemoIdentity[] = [
       familyName: "Colombo",
     },
   },
+  staff("sportello.roma@example.it", "Laura", "Bianchi", "+393330000101", [{ role: "registration_officer", point: "roma-corso" }]),
+  staff("sportello.milano@example.it", "Marco", "Neri", "+393330000102", [{ role: "registration_officer", point: "milano-duomo" }]),
+  staff("video@example.it", "Paola", "Verdi", "+393330000103", [{ role: "video_operator", point: null }]),
+  staff("supervisore@example.it", "Giulia", "Russo", "+393330000104", [{ role: "supervisor", point: null }]),
 ];

@@ -1,5 +1,7 @@
 import { createAccount, findAccountByIdentifier } from "../identity/accounts.ts";
 import type { IdentityDeps } from "../identity/deps.ts";
+import { grantOperatorRole } from "../identity/operators.ts";
+import { nextSpidCode } from "../identity/spid-code.ts";
 import { hashSecret } from "../identity/password/hashing.ts";
 import { setPassword } from "../identity/password/service.ts";
 import { TesseraError } from "../shared/errors.ts";
@@ -25,7 +27,10 @@ export async function seedDemo(store: Store, deps: IdentityDeps): Promise<void> 
         // would collide on the codice fiscale's unique index, which ON CONFLICT does not cover.)
         await repos.lock(`demo-seed:${tenant.id}:${demo.account.identifier}`);
         if (await findAccountByIdentifier(tx, tenant, demo.account.identifier, demo.account.kind ?? "identity")) return;
-        const account = await createAccount(tx, tenant, demo.account, by);
+        // A proofed identity takes its spidCode from the tenant's sequence, as an approval would.
+        const spidCode = demo.account.state === "active" && demo.account.identificationMethod ? await nextSpidCode(repos, tenant) : undefined;
+        const account = await createAccount(tx, tenant, { ...demo.account, ...(spidCode ? { spidCode } : {}) }, by);
+        for (const grant of demo.operator ?? []) await grantOperatorRole(tx, tenant, account, grant, by);
         if (demo.legacyPassword) {
           await repos.accounts.setPassword({
             account_id: account.id,

@@ -51,6 +51,12 @@ const en = {
   "email.registration_done.subject": "{tenant}: your codice persona is {codice_persona}",
   "email.registration_done.text":
     "Hello {name},\n\nyour {tenant} account is ready. Your codice persona is {codice_persona}: sign in with it and the password you chose, at {login_url}\n\nTwo-factor authentication is mandatory: at your first sign-in you will be asked to activate it.",
+  "email.identity_activated.subject": "{tenant}: your digital identity is active",
+  "email.identity_activated.text":
+    "Hello {name},\n\nyour identity has been verified ({method}) and your digital identity is active. Your SPID code is {spid_code}.\n\nSign in with your e-mail address and password wherever you see the SPID button, and manage your identity at {account_url}",
+  "email.proofing_rejected.subject": "{tenant}: we could not verify your identity",
+  "email.proofing_rejected.text":
+    "Hello {name},\n\nwe could not verify your identity for request {request} ({method}): {reason}\n\nWhat you can do: {next_steps}\n\nYour request stays open at {account_url}",
 } as const;
 
 export type TemplateKey = keyof typeof en;
@@ -97,6 +103,12 @@ const it: Catalogue = {
   "email.registration_done.subject": "{tenant}: il tuo codice persona è {codice_persona}",
   "email.registration_done.text":
     "Gentile {name},\n\nil tuo account {tenant} è pronto. Il tuo codice persona è {codice_persona}: accedi con questo e con la password che hai scelto, su {login_url}\n\nL'autenticazione a due fattori è obbligatoria: al primo accesso ti verrà chiesto di attivarla.",
+  "email.identity_activated.subject": "{tenant}: la tua identità digitale è attiva",
+  "email.identity_activated.text":
+    "Gentile {name},\n\nla tua identità è stata verificata ({method}) e la tua identità digitale è attiva. Il tuo codice SPID è {spid_code}.\n\nAccedi con il tuo indirizzo e-mail e la password ovunque trovi il pulsante SPID, e gestisci la tua identità su {account_url}",
+  "email.proofing_rejected.subject": "{tenant}: non abbiamo potuto verificare la tua identità",
+  "email.proofing_rejected.text":
+    "Gentile {name},\n\nnon abbiamo potuto verificare la tua identità per la richiesta {request} ({method}): {reason}\n\nCosa puoi fare: {next_steps}\n\nLa tua richiesta resta aperta su {account_url}",
 };
 
 const es: Catalogue = {
@@ -140,6 +152,12 @@ const es: Catalogue = {
   "email.registration_done.subject": "{tenant}: tu codice persona es {codice_persona}",
   "email.registration_done.text":
     "Hola, {name}:\n\ntu cuenta de {tenant} está lista. Tu codice persona es {codice_persona}: accede con él y la contraseña que elegiste en {login_url}\n\nLa autenticación en dos pasos es obligatoria: en tu primer acceso se te pedirá activarla.",
+  "email.identity_activated.subject": "{tenant}: tu identidad digital está activa",
+  "email.identity_activated.text":
+    "Hola, {name}:\n\ntu identidad ha sido verificada ({method}) y tu identidad digital está activa. Tu código SPID es {spid_code}.\n\nAccede con tu dirección de correo y tu contraseña donde veas el botón SPID, y gestiona tu identidad en {account_url}",
+  "email.proofing_rejected.subject": "{tenant}: no hemos podido verificar tu identidad",
+  "email.proofing_rejected.text":
+    "Hola, {name}:\n\nno hemos podido verificar tu identidad para la solicitud {request} ({method}): {reason}\n\nQué puedes hacer: {next_steps}\n\nTu solicitud sigue abierta en {account_url}",
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, it, es };
@@ -158,7 +176,9 @@ export type Template =
   | "account_state"
   | "inactivity_warning"
   | "registration_confirmation"
-  | "registration_done";
+  | "registration_done"
+  | "identity_activated"
+  | "proofing_rejected";
 
 export interface RenderedMessage {
   subject?: string;

@@ -208,6 +208,14 @@ export interface OidcModelsTable {
   consumed_at: number | null;
 }
 
+export interface OperatorsTable {
+  tenant_id: string;
+  account_id: string;
+  role: string;
+  point: string | null;
+  created_at: number;
+}
+
 export interface OtpCodesTable {
   id: string;
   tenant_id: string;
@@ -287,6 +295,39 @@ export interface PkiKeysTable {
   token_object: string | null;
   created_at: number;
   destroyed_at: number | null;
+}
+
+export interface ProofingCasesTable {
+  tenant_id: string;
+  id: string;
+  account_id: string;
+  request: string;
+  method: string;
+  point: string | null;
+  state: string;
+  booked_at: number | null;
+  data: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  confirmed_by: string | null;
+  confirmed_at: number | null;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ProofingEvidenceTable {
+  tenant_id: string;
+  id: string;
+  case_id: string;
+  kind: string;
+  media_type: string;
+  sha256: string;
+  size: number;
+  content: string;
+  created_by: string;
+  created_at: number;
+  retain_until: number | null;
 }
 
 export interface RecoveryCodesTable {
@@ -454,6 +495,7 @@ export interface Database {
   ocsp_responses: OcspResponsesTable;
   oidc_clients: OidcClientsTable;
   oidc_models: OidcModelsTable;
+  operators: OperatorsTable;
   otp_codes: OtpCodesTable;
   outbox: OutboxTable;
   passkeys: PasskeysTable;
@@ -461,6 +503,8 @@ export interface Database {
   passwords: PasswordsTable;
   pki_authorities: PkiAuthoritiesTable;
   pki_keys: PkiKeysTable;
+  proofing_cases: ProofingCasesTable;
+  proofing_evidence: ProofingEvidenceTable;
   recovery_codes: RecoveryCodesTable;
   saml_consents: SamlConsentsTable;
   saml_credentials: SamlCredentialsTable;

@@ -142,6 +142,49 @@ export type FactorPolicy = z.infer<typeof FactorPolicy>;
 export const IDENTIFICATION_METHODS = ["signature", "cns", "in_person", "video", "cie"] as const;
 export type IdentificationMethod = (typeof IDENTIFICATION_METHODS)[number];
 
+/**
+ * Certificates trusted for one purpose, as PEM (public, so fit for the policy), and optionally the
+ * tenant's own root (its PKI issues the certificates the demo's citizens sign with).
+ */
+const TrustList = z
+  .object({
+    pem: z.array(z.string().includes("-----BEGIN CERTIFICATE-----").max(20_000)).max(50).default([]),
+    tenantPki: z.boolean().default(false),
+  })
+  .strict();
+
+/**
+ * Identity proofing (seed 000): how a request becomes an active identity. `fourEyes`: an
+ * operator's approval waits for a supervisor's. Evidence is kept `retentionYears` after the
+ * decision (SPID: 20 years). Video sessions are booked in slots on weekdays' working hours. The
+ * trust lists: CAs of qualified signatures (the signed contract), of CNS cards (TLS client
+ * certificates) and the CSCAs of electronic identity documents (ICAO 9303).
+ */
+export const ProofingPolicy = z
+  .object({
+    /** The IdP's four letters that begin every spidCode (then ten digits, never reused). */
+    spidCodePrefix: z.string().regex(/^[A-Z]{4}$/).default("TESS"),
+    fourEyes: z.boolean().default(false),
+    retentionYears: int(1, 50).default(20),
+    maxUploadBytes: int(10_000, 20_000_000).default(5_000_000),
+    video: z
+      .object({
+        slotMinutes: int(10, 120).default(20),
+        /** Hours of the day (the tenant's time zone) a session may start. */
+        fromHour: int(0, 23).default(9),
+        toHour: int(1, 24).default(18),
+        daysAhead: int(1, 60).default(14),
+      })
+      .strict()
+      .default({ slotMinutes: 20, fromHour: 9, toHour: 18, daysAhead: 14 }),
+    trust: z
+      .object({ signature: TrustList.default({ pem: [], tenantPki: false }), cns: TrustList.default({ pem: [], tenantPki: false }), csca: TrustList.default({ pem: [], tenantPki: false }) })
+      .strict()
+      .default({ signature: { pem: [], tenantPki: false }, cns: { pem: [], tenantPki: false }, csca: { pem: [], tenantPki: false } }),
+  })
+  .strict();
+export type ProofingPolicy = z.infer<typeof ProofingPolicy>;
+
 /** The online identity request (seed 000). Tenants without it have no enrolment pages. */
 export const EnrolmentPolicy = z
   .object({
@@ -164,6 +207,7 @@ export const EnrolmentPolicy = z
       .object({ privacy: z.string().default("1"), marketing: z.string().default("1"), contract: z.string().default("1") })
       .strict()
       .default({ privacy: "1", marketing: "1", contract: "1" }),
+    proofing: ProofingPolicy.default(ProofingPolicy.parse({})),
   })
   .strict();
 export type EnrolmentPolicy = z.infer<typeof EnrolmentPolicy>;

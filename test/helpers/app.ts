@@ -60,3 +60,16 @@ export async function testApp(
   });
   return { app, store, logs, clock, deps: { repos: store.repos, clock, secrets, pki } };
 }
+
+/**
+ * The app listening on loopback, its public URL the one it listens on (certificates and links
+ * point there), the fake clock at the real time (tools outside check validity against it).
+ */
+export async function listeningApp(overrides: Partial<AppOptions> = {}): Promise<{ t: TestApp; base: string }> {
+  const publicUrl = { current: "http://localhost" };
+  const t = await testApp({ ...overrides, publicUrl, clockStart: Date.now() });
+  await t.app.listen({ port: 0, host: "127.0.0.1" });
+  const address = t.app.server.address();
+  publicUrl.current = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  return { t, base: publicUrl.current };
+}

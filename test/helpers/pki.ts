@@ -3,22 +3,20 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { findTenant } from "../../src/tenants/service.ts";
 import type { z } from "zod";
 import type { PkiPolicy } from "../../src/tenants/policy.ts";
 import type { Tenant } from "../../src/tenants/tenant.ts";
 import type { Store } from "../../src/store/db.ts";
+import { updatePolicy } from "./tenants.ts";
 
 /** Key algorithms that make a hierarchy in milliseconds (the defaults are RSA, tested where it matters). */
 export const EC_ALGORITHMS = { root: "EC-P384", issuing: "EC-P256", ocsp: "EC-P256", tsa: "EC-P256" } as const;
 
 /** Sets the tenant's `pki` policy (merged over what it has) in the store, and returns the tenant as read back. */
-export async function setPkiPolicy(store: Store, tenantId: string, pki: Partial<z.input<typeof PkiPolicy>>): Promise<Tenant> {
-  const row = await store.db.selectFrom("tenants").select("policy").where("id", "=", tenantId).executeTakeFirstOrThrow();
-  const policy = JSON.parse(row.policy) as { pki?: Partial<z.input<typeof PkiPolicy>> };
-  policy.pki = { ...policy.pki, ...pki };
-  await store.db.updateTable("tenants").set({ policy: JSON.stringify(policy) }).where("id", "=", tenantId).execute();
-  return (await findTenant(store.repos, tenantId))!;
+export function setPkiPolicy(store: Store, tenantId: string, pki: Partial<z.input<typeof PkiPolicy>>): Promise<Tenant> {
+  return updatePolicy(store, tenantId, (policy) => {
+    policy.pki = { ...policy.pki, ...pki };
+  });
 }
 
 export interface Run {

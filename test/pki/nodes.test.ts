@@ -40,7 +40,10 @@ const tenantUrl = "http://localhost/t/pro";
 
 for (const [name, database] of databases) {
   describe(`the PKI on several nodes: ${name}`, () => {
-    it("is set up once when two nodes start it together", async () => {
+    // Two writers at the same moment: PostgreSQL's case. (Two SQLite connections in one process
+    // block each other's event loop while one waits for the other's write lock: a deadlock that
+    // says nothing about SQLite, which serves one node.)
+    it.runIf(name === "PostgreSQL")("is set up once when two nodes start it together", async () => {
       const [a, b] = await twoNodes(await database());
       const tenant = await setPkiPolicy(a.store, "pro", {});
       const [one, two] = await Promise.all([initPki(a.deps, tenant, tenantUrl, BY), initPki(b.deps, tenant, tenantUrl, BY)]);
@@ -74,7 +77,6 @@ for (const [name, database] of databases) {
       expect(verified.stdout + verified.stderr).toContain("certificate revoked");
     });
 
-    // Nodes writing at the same time: PostgreSQL's (one SQLite file is one node's).
     it.runIf(name === "PostgreSQL")("numbers CRLs in one sequence and time-stamps in one series, whichever node signs", async () => {
       const [a, b] = await twoNodes(await database());
       const tenant = await setPkiPolicy(a.store, "pro", {});

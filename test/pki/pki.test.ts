@@ -6,20 +6,10 @@ import { initPki } from "../../src/pki/authorities.ts";
 import type { SubjectName } from "../../src/pki/names.ts";
 import { issueCertificate } from "../../src/pki/issuance.ts";
 import { revokeCertificate } from "../../src/pki/revocation.ts";
-import { type TestApp, testApp } from "../helpers/app.ts";
+import { listeningApp, type TestApp, testApp } from "../helpers/app.ts";
 import { ANE, EC_ALGORITHMS, openssl, setPkiPolicy, subjectKey, workdir } from "../helpers/pki.ts";
 
 const BY = { actor: "test" };
-
-/** The app listening on loopback, its public URL the one it listens on (certificates point there). */
-async function listeningApp(): Promise<{ t: TestApp; base: string }> {
-  const publicUrl = { current: "http://localhost" };
-  const t = await testApp({ publicUrl, clockStart: Date.now() });
-  await t.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = t.app.server.address();
-  publicUrl.current = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  return { t, base: publicUrl.current };
-}
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -30,3 +30,42 @@ export function formatDate(ms: number, locale: string, timeZone: string, style: 
 export function dayOf(ms: number, timeZone: string): string {
   return formatDate(ms, "en-CA", timeZone, "numeric");
 }
+
+export interface WallClock {
+  year: number;
+  /** 1 (January) to 12. */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  /** 1 (Monday) to 7 (Sunday), as ISO 8601 counts. */
+  weekday: number;
+}
+
+const clocks = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+/** What the clocks of the zone read at this instant. */
+export function wallClock(ms: number, timeZone: string): WallClock {
+  let format = clocks.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", weekday: "short" });
+    clocks.set(timeZone, format);
+  }
+  const part = Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
+  return { year: Number(part.year), month: Number(part.month), day: Number(part.day), hour: Number(part.hour), minute: Number(part.minute), weekday: WEEKDAYS[part.weekday!]! };
+}
+
+/**
+ * The instant at which the zone's clocks read this date and time: the zone's offset is found
+ * where it applies, twice, so that a time near a daylight-saving change lands on the right side.
+ */
+export function zonedInstant(wall: Pick<WallClock, "year" | "month" | "day" | "hour" | "minute">, timeZone: string): number {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
+  const offset = (ms: number) => {
+    const w = wallClock(ms, timeZone);
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - Math.floor(ms / 60_000) * 60_000;
+  };
+  const first = asUtc - offset(asUtc);
+  return asUtc - offset(first);
+}

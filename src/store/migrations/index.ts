@@ -9,6 +9,7 @@ import * as m0006 from "./0006-saml.ts";
 import * as m0007 from "./0007-decoy-hash.ts";
 import * as m0008 from "./0008-broker.ts";
 import * as m0009 from "./0009-pki.ts";
+import * as m0010 from "./0010-proofing.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -25,6 +26,7 @@ const all: Record<string, VersionedMigration> = {
   "0007-decoy-hash": m0007,
   "0008-broker": m0008,
   "0009-pki": m0009,
+  "0010-proofing": m0010,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

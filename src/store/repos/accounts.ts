@@ -53,6 +53,12 @@ export function accountRepo(db: Kysely<Database>) {
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
+    /** The number of the highest spidCode with this prefix among the tenant's accounts. */
+    async highestSpidCode(tenantId: string, prefix: string): Promise<number | undefined> {
+      const row = await db.selectFrom("accounts").select((eb) => eb.fn.max("spid_code").as("code")).where("tenant_id", "=", tenantId).where("spid_code", "like", `${prefix}%`).executeTakeFirst();
+      return row?.code ? Number(row.code.slice(prefix.length)) : undefined;
+    },
+
     /** Accounts of the tenant never confirmed and created before `before`: what an abandoned registration leaves. */
     async deleteUnconfirmedBefore(tenantId: string, before: number): Promise<number> {
       const result = await db.deleteFrom("accounts").where("tenant_id", "=", tenantId).where("state", "=", "unconfirmed").where("created_at", "<", before).executeTakeFirst();

@@ -14,6 +14,7 @@ import { jobRunRepo } from "./job-runs.ts";
 import { clientConsentRepo, oidcClientRepo, oidcModelRepo, signingKeyRepo } from "./oidc.ts";
 import { otpRepo } from "./otp.ts";
 import { pkiRepo } from "./pki.ts";
+import { proofingRepo } from "./proofing.ts";
 import { samlRepo } from "./saml.ts";
 import { outboxRepo } from "./outbox.ts";
 import { sessionRepo } from "./sessions.ts";
@@ -42,6 +43,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     clientConsents: clientConsentRepo(db),
     saml: samlRepo(db),
     pki: pkiRepo(db),
+    proofing: proofingRepo(db),
   };
 }
 
