@@ -10,7 +10,7 @@ import { processInactiveIdentities } from "./identity/lifecycle.ts";
 import { httpSmsTransport, SmsGatewayConfig, smtpTransport, type Transports } from "./messaging/transports.ts";
 import { startOutboxWorker } from "./messaging/worker.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
-import { resolveBaseUrl, type Settings } from "./shared/config/settings.ts";
+import { resolveBaseUrl, type Settings, SettingsError } from "./shared/config/settings.ts";
 import { loadMasterKey, type MasterKey, MasterKeyError, masterKeyCheck } from "./shared/crypto/master-key.ts";
 import { createSecrets } from "./shared/crypto/secrets.ts";
 import { databaseAttemptStore, redisAttemptStore } from "./store/attempts.ts";
@@ -22,6 +22,7 @@ import { listTenants } from "./tenants/service.ts";
 import { createPkiRuntime, type PkiDeps } from "./pki/deps.ts";
 import { ensureDemoPki, maintainPki } from "./pki/maintenance.ts";
 import { buildApp } from "./web/app.ts";
+import { startMtlsServer } from "./web/mtls.ts";
 import type { PublicUrl } from "./web/services.ts";
 
 export interface RunningServer {
@@ -75,7 +76,7 @@ export async function startServer(
       stops.push(() => client.quit());
     }
     const publicUrl: PublicUrl = { current: resolveBaseUrl(settings, settings.port) };
-    const app = await buildApp({
+    const appOptions: Parameters<typeof buildApp>[0] = {
       store,
       clock,
       secrets,
@@ -89,7 +90,8 @@ export async function startServer(
       ...(options.logStream ? { logStream: options.logStream } : {}),
       trustProxy: settings.trustProxy,
       rateLimit: { max: settings.rateLimitMax, windowSeconds: settings.rateLimitWindow, redis },
-    });
+    };
+    const app = await buildApp(appOptions);
     stops.push(() => app.close());
     redis?.on("error", (err: Error) => app.log.warn({ err: err.message }, "redis unavailable"));
     for (const err of redisErrors) app.log.warn({ err: err.message }, "redis unavailable");
@@ -130,6 +132,13 @@ export async function startServer(
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
     publicUrl.current = resolveBaseUrl(settings, port);
+    if (settings.mtlsPort !== undefined) {
+      if (!devMode && !(settings.mtlsCert && settings.mtlsKey)) throw new SettingsError("mtlsCert and mtlsKey: the mutual-TLS endpoint needs a certificate and its key outside development mode");
+      const mtls = await startMtlsServer({ port: settings.mtlsPort, host: settings.host, publicUrl: publicUrl.current, certFile: settings.mtlsCert, keyFile: settings.mtlsKey, services: appOptions, log: app.log });
+      stops.push(() => mtls.close());
+      // The routes read it from the same options object: the panel's "Continue with the CNS card" leads there.
+      appOptions.mtlsUrl = mtls.url;
+    }
     if (options.demo) {
       await wireDemoBroker(deps, publicUrl.current);
       await ensureDemoPki(deps, await listTenants(store.repos), publicUrl.current);

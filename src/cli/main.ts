@@ -6,6 +6,7 @@ import { StoreError } from "../store/db.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { clientCommand } from "./commands/client.ts";
 import { keysCommand } from "./commands/keys.ts";
+import { operatorCommand } from "./commands/operator.ts";
 import { pkiCommand } from "./commands/pki.ts";
 import { spCommand } from "./commands/sp.ts";
 import { upstreamCommand } from "./commands/upstream.ts";
@@ -26,7 +27,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError("(add --help for usage)");
   // Subcommands inherit the overrides above only when they are set before they are added.
-  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, auditCommand]) {
+  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, operatorCommand, auditCommand]) {
     program.addCommand(command(io, status));
   }
   program.commands.forEach(function inherit(c: Command) {

@@ -11,7 +11,7 @@ import { CMS_OID } from "./cms.ts";
  * (validation.ts); here: does the signature verify, over exactly what, by which certificate.
  */
 export type SignatureVerdict =
-  | { ok: true; signer: pkijs.Certificate; certificates: pkijs.Certificate[]; signingTime: number | null; content: Buffer; hasSigningCertificateV2: boolean }
+  | { ok: true; signer: pkijs.Certificate; certificates: pkijs.Certificate[]; signingTime: number | null; contentType: string; content: Buffer; hasSigningCertificateV2: boolean }
   | { ok: false; detail: string };
 
 function signingTimeOf(signerInfo: pkijs.SignerInfo): number | null {
@@ -63,7 +63,7 @@ export async function verifySignedData(cms: Uint8Array, detached?: Uint8Array): 
     const essMatches = signingCertificateMatches(signerInfo, result.signerCertificate);
     if (essMatches === false) return { ok: false, detail: "signing-certificate-v2 names another certificate" };
     const certificates = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
-    return { ok: true, signer: result.signerCertificate, certificates, signingTime: signingTimeOf(signerInfo), content, hasSigningCertificateV2: essMatches === true };
+    return { ok: true, signer: result.signerCertificate, certificates, signingTime: signingTimeOf(signerInfo), contentType: signed.encapContentInfo.eContentType, content, hasSigningCertificateV2: essMatches === true };
   } catch (error) {
     return { ok: false, detail: (error as Error).message || "the signature does not verify" };
   }

@@ -103,7 +103,7 @@ async function ocspStatus(certificate: pkijs.Certificate, issuer: pkijs.Certific
   try {
     const response = pkijs.OCSPResponse.fromBER(owned(body));
     if (response.responseStatus.valueBlock.valueDec !== 0 || !response.responseBytes) return undefined;
-    const basic = pkijs.BasicOCSPResponse.fromBER(response.responseBytes.response.valueBlock.valueHexView);
+    const basic = pkijs.BasicOCSPResponse.fromBER(owned(response.responseBytes.response.valueBlock.valueHexView));
     // The signer (its ResponderID): the issuer itself, or a responder the issuer certified for OCSP
     // signing. pkijs checks the chain and the signature, not the key usage: a certificate the CA
     // issued for anything else must not speak for it (RFC 6960 §4.2.2.2).

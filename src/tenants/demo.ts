@@ -51,6 +51,8 @@ export const demoTenants: TenantInput[] = [
         requestDays: 30,
         reminderDaysBefore: 7,
         versions: { privacy: "2026-01", marketing: "2026-01", contract: "2026-01" },
+        // The demo's citizens sign the contract and present CNS cards with certificates of the tenant's own CA.
+        proofing: { trust: { signature: { tenantPki: true }, cns: { tenantPki: true } } },
       },
       // A qualified trust service beside the IdP: certificates for signature-based proofing and CNS.
       pki: { enabled: true, organization: { name: "Tessera ID", identifier: "VATIT-12345678901", country: "IT" } },

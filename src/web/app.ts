@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Writable } from "node:stream";
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
+import multipart from "@fastify/multipart";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { i18nPlugin } from "./plugins/i18n.ts";
 import { metricsPlugin } from "./plugins/metrics.ts";
@@ -30,6 +31,9 @@ import { passkeyRoutes } from "./routes/passkeys.ts";
 import { serverIndexRoutes } from "./routes/server-index.ts";
 import { tenantHomeRoutes } from "./routes/tenant-home.ts";
 import { flowRegistry } from "./flows.ts";
+import { MAX_FILE_BYTES } from "./multipart.ts";
+import { operatorRoutes } from "./routes/operator.ts";
+import { proofingApiRoutes, proofingRoutes } from "./routes/proofing.ts";
 import type { WebServices } from "./services.ts";
 import "./types.ts";
 
@@ -84,6 +88,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(cookie);
   await app.register(formbody);
+  // Files come with the forms that need them (document photos, a signed contract); each route reads its own parts.
+  await app.register(multipart, { limits: { fileSize: MAX_FILE_BYTES, files: 4, fields: 40, parts: 50 } });
   await app.register(securityPlugin, { https: options.publicUrl.current.startsWith("https://") });
   await app.register(metricsPlugin);
   await app.register(i18nPlugin);
@@ -121,6 +127,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(recoveryRoutes(options, flows), { prefix: "/recover" });
       await scope.register(registrationRoutes(options, flows), { prefix: "/register" });
       await scope.register(accountRoutes(options, flows), { prefix: "/account" });
+      await scope.register(proofingRoutes(options), { prefix: "/account/proofing" });
+      await scope.register(proofingApiRoutes(options), { prefix: "/api/proofing" });
+      await scope.register(operatorRoutes(options), { prefix: "/operator" });
       if (options.devMode) await scope.register(devOutboxRoutes(options), { prefix: "/dev" });
     },
     { prefix: "/t/:tenant" },

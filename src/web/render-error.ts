@@ -75,6 +75,12 @@ export function renderError(request: FastifyRequest, reply: FastifyReply, error:
       message: isMessageKey(i.code) ? request.t(i.code, i.params) : i.message,
     }));
   }
+  // A refused identity proofing says why (the message) and what to do next.
+  if (error instanceof TesseraError && error.code.startsWith("proofing.reason.")) {
+    body.error = "proofing_refused";
+    body.reason = error.params.reason;
+    body.next_steps = request.t(`proofing.next.${String(error.params.reason)}` as MessageKey);
+  }
   // A wrong step says which step the flow is at.
   if (code === "wrong_step" && error instanceof TesseraError) body.step = error.params.step;
   if (code === "insufficient_user_authentication" && error instanceof TesseraError) {

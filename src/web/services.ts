@@ -23,6 +23,8 @@ export interface WebServices {
   publicUrl: PublicUrl;
   /** The process's keystores and the tenants' authorities as last read. */
   pki: PkiRuntime;
+  /** Where the mutual-TLS endpoint (CNS identification) answers, when the server has one. */
+  mtlsUrl?: string | undefined;
 }
 
 export function identityDeps(services: WebServices): IdentityDeps {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { demoIdentities } from "../../src/demo/identities.ts";
 import { runTessera, type Spawned, spawnTessera } from "../helpers/process.ts";
 import { freshPgSchemaUrl, pgUrl } from "../helpers/stores.ts";
 
@@ -54,10 +55,19 @@ describe.skipIf(!pgUrl)("several nodes on one PostgreSQL database", { timeout: 9
     const schema = new URL(databaseUrl).searchParams.get("schema");
     const { rows } = await admin.query(`select tenant_id, count(*)::int as n from ${schema}.accounts group by tenant_id order by tenant_id`);
     await admin.end();
-    expect(rows).toEqual([
-      { tenant_id: "national", n: 2 },
-      { tenant_id: "pro", n: 1 },
-      { tenant_id: "university", n: 1 },
+    // Every demo identity once, though both nodes seeded at the same moment (national: a citizen,
+    // a shop customer and four staff).
+    const seeded = demoIdentities.reduce<Record<string, number>>((n, d) => ({ ...n, [d.tenant]: (n[d.tenant] ?? 0) + 1 }), {});
+    expect(seeded.national).toBe(6);
+    expect(rows).toEqual(Object.entries(seeded).sort().map(([tenant_id, n]) => ({ tenant_id, n })));
+    // And one PKI per tenant that has one, though both nodes set it up at once.
+    const pki = new pg.Client({ connectionString: databaseUrl.replace(/\?.*$/, "") });
+    await pki.connect();
+    const authorities = await pki.query(`select tenant_id, count(*)::int as n from ${schema}.pki_authorities group by tenant_id order by tenant_id`);
+    await pki.end();
+    expect(authorities.rows).toEqual([
+      { tenant_id: "national", n: 4 },
+      { tenant_id: "pro", n: 4 },
     ]);
   });
 

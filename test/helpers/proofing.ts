@@ -1,5 +1,7 @@
 import { type Account, createAccount, type NewAccount } from "../../src/identity/accounts.ts";
 import { setPassword } from "../../src/identity/password/service.ts";
+import { grantOperatorRole, type OperatorRoleGrant } from "../../src/identity/operators.ts";
+import { createSession } from "../../src/identity/sessions.ts";
 import { openCase, type ProofingCase } from "../../src/flows/proofing/cases.ts";
 import type { IdentificationMethod } from "../../src/tenants/policy.ts";
 import { findTenant } from "../../src/tenants/service.ts";
@@ -48,3 +50,35 @@ export async function applicant(
   const proofing = await openCase(t.deps, tenant, account, { request: `R${account.id.slice(0, 9).toUpperCase()}`, method, point: options.point ?? null }, { actor: "test" });
   return { tenant, account, proofing };
 }
+
+/** An active account of the national tenant with staff roles and a session at `level` (the console asks for 2). */
+export async function staff(t: Pick<TestApp, "store" | "deps">, identifier: string, grants: OperatorRoleGrant[], level: 1 | 2 = 2): Promise<{ account: Account; cookie: string }> {
+  const tenant = (await findTenant(t.store.repos, "national"))!;
+  const account = await createAccount(t.deps, tenant, { identifier, state: "active", email: identifier, emailVerified: true, givenName: "Operatore", familyName: identifier.split("@")[0]! }, { actor: "test" });
+  for (const grant of grants) await grantOperatorRole(t.deps, tenant, account, grant, { actor: "test" });
+  return { account, cookie: await sessionCookie(t, account, level) };
+}
+
+export async function sessionCookie(t: Pick<TestApp, "store" | "deps">, account: Account, level: 1 | 2): Promise<string> {
+  const tenant = (await findTenant(t.store.repos, "national"))!;
+  const { token } = await createSession(t.deps, tenant, account, { level, amr: level === 2 ? ["pwd", "sms"] : ["pwd"] }, { actor: "test" });
+  return `tessera_session=${token}`;
+}
+
+/** A multipart/form-data body, as a browser sends a form with files. */
+export function multipart(fields: Record<string, string | string[]>, files: Record<string, { name: string; type: string; content: Uint8Array }> = {}): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----tessera${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    for (const v of Array.isArray(value) ? value : [value]) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${v}\r\n`));
+  }
+  for (const [name, file] of Object.entries(files)) {
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="${file.name}"\r\ncontent-type: ${file.type}\r\n\r\n`), Buffer.from(file.content), Buffer.from("\r\n"));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** The smallest PNG and JPEG files (their signatures, then a byte of content): what a document photo is told by. */
+export const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("front of the card")]);
+export const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from("back of the card")]);

@@ -29,8 +29,9 @@ import { addEvidence, readEvidence } from "./evidence.ts";
  */
 export class ProofingRefusal extends TesseraError {
   override name = "ProofingRefusal";
+  /** The code is the reason's message key: pages and the API tell it in the user's language. */
   constructor(readonly reason: RejectionReason, detail: string) {
-    super(`proofing.refused`, detail, { status: 422, params: { reason } });
+    super(`proofing.reason.${reason}`, detail, { status: 422, params: { reason } });
   }
 }
 

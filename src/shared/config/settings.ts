@@ -191,6 +191,27 @@ export const settingDefinitions = {
     default: undefined,
     doc: "Key (32 bytes, base64) that encrypts secrets at rest. If unset, generated on first start into `<data-dir>/master.key` (mode 0600). Every node of one database needs the same key.",
   },
+  mtlsPort: {
+    flag: "--mtls-port <number>",
+    env: "TESSERA_MTLS_PORT",
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: undefined,
+    doc: "Port of the mutual-TLS endpoint that asks for a client certificate (identification by CNS card). Unset, there is none.",
+  },
+  mtlsCert: {
+    flag: "--mtls-cert <file>",
+    env: "TESSERA_MTLS_CERT",
+    schema: z.string().min(1),
+    default: undefined,
+    doc: "The mutual-TLS endpoint's server certificate (PEM, with its chain). Unset in development mode, a self-signed one is made at start.",
+  },
+  mtlsKey: {
+    flag: "--mtls-key <file>",
+    env: "TESSERA_MTLS_KEY",
+    schema: z.string().min(1),
+    default: undefined,
+    doc: "The private key of `mtlsCert` (PEM).",
+  },
   adminToken: {
     // No flag, as for the master key: it is a credential.
     flag: undefined,

@@ -10,7 +10,9 @@ import { generateRecoveryCodes } from "../../identity/recovery-codes.ts";
 import { accessHistory, changePassword, exportPersonalData, factorsOf, removeFactor, setLoginNotifications, withdrawMarketing } from "../../identity/self-service.ts";
 import { listSessions, revokeAllSessions, revokeSession } from "../../identity/sessions.ts";
 import { type FieldIssue, TesseraError, ValidationError } from "../../shared/errors.ts";
-import type { MessageKey } from "../../shared/i18n/translate.ts";
+import { isMessageKey, type MessageKey } from "../../shared/i18n/translate.ts";
+import { REJECTION_REASONS } from "../../flows/proofing/cases.ts";
+import { applicantView } from "./proofing.ts";
 import { browserFlows, type Form, html } from "../browser-flows.ts";
 import { requireFactorSession, requireFreshSession } from "../fresh-session.ts";
 import type { FlowRegistry } from "../flows.ts";
@@ -23,7 +25,7 @@ import { flowForm, flowPage } from "../views/flow-page.ts";
 import type { FormState } from "../views/form.ts";
 import { html as tag } from "../views/html.ts";
 
-const NOTICES: MessageKey[] = ["account.saved", "account.totp.added", "account.signed_out_session", "enrol.email_sent", "enrol.sms_sent", "login.sms_sent", "login.email_sent"];
+const NOTICES: MessageKey[] = ["proofing.approved", "proofing.method_changed", "proofing.video.booked_notice", "account.saved", "account.totp.added", "account.signed_out_session", "enrol.email_sent", "enrol.sms_sent", "login.sms_sent", "login.email_sent"];
 
 /**
  * The self-service panel as pages, `/t/<tenant>/account`: without a session, to the sign-in page
@@ -53,6 +55,7 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
       consents: await listConsents(deps, account),
       applications: await applicationsOf(deps, tenant, account.id),
       passwordFields: [newPasswordField(tenant, request.t)],
+      ...(account.state === "awaiting_proofing" && tenant.policy.enrolment ? { proofing: await applicantView(services, request, account) } : {}),
     }, state, notice);
     return html(reply, state.errors.length ? 400 : 200, page);
   }
@@ -120,9 +123,17 @@ ${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_toke
   }
 
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { notice?: string } }>("/", async (request, reply) => {
+    app.get<{ Querystring: { notice?: string; refused?: string; error?: string } }>("/", async (request, reply) => {
       const key = NOTICES.find((n) => n === request.query.notice);
-      return panel(request, reply, { errors: [], values: {}, t: request.t }, key ? request.t(key, { email: "", mobile: "", to: "" }) : undefined);
+      // An identity proofing action refused (routes/proofing.ts): the reason and what to do next, in words.
+      const reason = REJECTION_REASONS.find((r) => r === request.query.refused);
+      const error = request.query.error && isMessageKey(request.query.error) ? request.query.error : undefined;
+      const errors: FieldIssue[] = reason
+        ? [{ field: "proofing", code: "proofing.refused_notice", message: reason, params: { reason: request.t(`proofing.reason.${reason}`), next: request.t(`proofing.next.${reason}`) } }]
+        : error
+          ? [{ field: "proofing", code: error, message: error }]
+          : [];
+      return panel(request, reply, { errors, values: {}, t: request.t }, key ? request.t(key, { email: "", mobile: "", to: "" }) : undefined);
     });
 
     app.post("/password", async (request, reply) => {

@@ -10,6 +10,7 @@ import { html, type SafeHtml } from "./html.ts";
 import { layout, type PageContext } from "./layout.ts";
 import { claimLabel, shownClaims } from "./oidc.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
+import { type ApplicantView, applicantSection } from "./proofing.ts";
 
 export interface PanelData {
   account: Account;
@@ -21,6 +22,8 @@ export interface PanelData {
   /** Relying parties the holder agreed to share data with. */
   applications: { id: string; protocol: "oidc" | "saml"; name: string; claims: string[]; updatedAt: number }[];
   passwordFields: FieldSpec[];
+  /** An identity request awaiting proofing: its state and what to do next. */
+  proofing?: ApplicantView;
 }
 
 /** "Chrome on Android": enough to recognise a device in the list, from its User-Agent. */
@@ -122,7 +125,7 @@ ${post(`${base}/settings`, t("account.suspend"), { action: "suspend" })} ${post(
 <form method="post" action="/t/${tenant.id}/logout" class="inline-form"><button type="submit" class="button">${t("account.logout")}</button></form></div>
 ${notice ? html`<div class="notice" role="status">${notice}</div>` : ""}
 ${errorSummary(state)}
-${personal}${contacts}${password}${secondFactors}${sessions}${history}${applications}${consents}${yourData}`,
+${data.proofing ? applicantSection(ctx, tenant, account, data.proofing) : ""}${personal}${contacts}${password}${secondFactors}${sessions}${history}${applications}${consents}${yourData}`,
   });
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { findAccount } from "../../../identity/accounts.ts";
 import { recordConsent } from "../../../identity/consents.ts";
+import { openCase } from "../../proofing/cases.ts";
 import { enqueueMessage } from "../../../messaging/outbox.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { StepDefinition } from "../../flow.ts";
@@ -10,8 +11,8 @@ import { nextSteps } from "../next-steps.ts";
 /**
  * Step 7: everything entered, for a last look (personal data can be corrected from here), and the
  * contract, whose acceptance is recorded with its version and time. Submitting ends the flow in
- * `awaiting_proofing`; what to do next depends on the identification method and is shown on
- * screen and sent by e-mail.
+ * `awaiting_proofing` with a proofing case opened for the method chosen; what to do next depends on
+ * the method and is shown on screen and sent by e-mail.
  */
 export const reviewSummary: StepDefinition<EnrolmentData, { contract_accepted?: boolean | undefined }> = {
   name: "summary",
@@ -29,12 +30,9 @@ export const reviewSummary: StepDefinition<EnrolmentData, { contract_accepted?: 
     const policy = tenant.policy.enrolment!;
     const account = (await findAccount(deps, tenant, flow.accountId!))!;
     await recordConsent(deps, tenant, account, { purpose: "contract", version: policy.versions.contract, granted: true }, ctx.by);
-    await deps.repos.accounts.update(tenant.id, account.id, {
-      state: "awaiting_proofing",
-      identification_method: flow.data.method ?? null,
-      registration_point: flow.data.point ?? null,
-      updated_at: deps.clock.now(),
-    });
+    await deps.repos.accounts.update(tenant.id, account.id, { state: "awaiting_proofing", updated_at: deps.clock.now() });
+    // The identity is verified by the method chosen at the start: its case waits for it.
+    await openCase(deps, tenant, account, { request: requestNumber(flow.id), method: flow.data.method!, point: flow.data.point ?? null }, ctx.by);
     const locale = account.locale ?? ctx.locale;
     await enqueueMessage(deps, {
       tenant,
