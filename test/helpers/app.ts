@@ -18,6 +18,8 @@ export interface TestApp {
   store: Store;
   deps: PkiDeps;
   clock: ReturnType<typeof fakeClock>;
+  /** What the routes were given (a test may set what the server sets after listening: `mtlsUrl`). */
+  services: AppOptions;
   /** Every log line the app wrote. */
   logs: string[];
 }
@@ -44,7 +46,7 @@ export async function testApp(
       callback();
     },
   });
-  const app = await buildApp({
+  const services: AppOptions = {
     store,
     clock,
     secrets,
@@ -57,8 +59,9 @@ export async function testApp(
     trustProxy: 0,
     rateLimit: { max: 1000, windowSeconds: 60 },
     ...overrides,
-  });
-  return { app, store, logs, clock, deps: { repos: store.repos, clock, secrets, pki } };
+  };
+  const app = await buildApp(services);
+  return { app, services, store, logs, clock, deps: { repos: store.repos, clock, secrets, pki } };
 }
 
 /**

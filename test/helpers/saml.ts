@@ -11,7 +11,7 @@ import { registerServiceProvider } from "../../src/federation/saml/registry.ts";
 import { findTenant } from "../../src/tenants/service.ts";
 import type { OidcTestApp } from "./oidc.ts";
 
-x509.cryptoProvider.set(webcrypto);
+x509.cryptoProvider.set(globalThis.crypto);
 
 export const SP_ENTITY = "https://sp.example.it/metadata";
 export const ACS = "http://localhost:4200/acs";

@@ -5,7 +5,7 @@ import { proofByCie } from "../../src/flows/proofing/cie.ts";
 import type { ChipData } from "../../src/pki/icao.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { dg1, dg11, documentSigner, type Holder, sod, td1, testCsca } from "../helpers/cie.ts";
-import { applicant, GIULIA } from "../helpers/proofing.ts";
+import { applicant, GIULIA, sessionCookie } from "../helpers/proofing.ts";
 import { updatePolicy } from "../helpers/tenants.ts";
 
 const BY = { actor: "test" };
@@ -82,5 +82,38 @@ describe("identification by electronic document (CIE, NFC)", () => {
     const other = await applicant(t!, "video", { account: { identifier: "altro@example.it", email: "altro@example.it", fiscalCode: "RSSMRA80A01H501U" } });
     await expect(proofByCie(t!.deps, tenant, other.account, await chip(), BY, { accountUrl: "x" })).rejects.toMatchObject({ code: "proofing.no_open_case" });
     expect(GIULIA.fiscalCode).toBe("BNCGLI90E55F205D");
+  });
+});
+
+describe("the CIE app's API", () => {
+  it("takes the chip's data with the session's Bearer token: approved with the spidCode, or 422 with the reason and what to do next", async () => {
+    const { chip, tenant, who } = await setUp();
+    const account = who.account;
+    const token = (await sessionCookie(t!, account, 1)).split("=")[1]!;
+    const send = async (data: ChipData) =>
+      t!.app.inject({
+        method: "POST",
+        url: "/t/national/api/proofing/cie",
+        headers: { authorization: `Bearer ${token}`, "accept-language": "en" },
+        payload: { dg1: Buffer.from(data.dg1).toString("base64"), dg11: Buffer.from(data.dg11!).toString("base64"), sod: Buffer.from(data.sod).toString("base64") },
+      });
+    const state = await t!.app.inject({ url: "/t/national/api/proofing", headers: { authorization: `Bearer ${token}` } });
+    expect(state.json()).toMatchObject({ method: "cie", state: "pending" });
+
+    const refused = await send(await chip({ surname: "ROSSI" }));
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toEqual({
+      error: "proofing_refused",
+      reason: "data_mismatch",
+      error_description: "the data of the document do not match the data you entered.",
+      next_steps: "check the data of your request against your document, then try again.",
+    });
+    const malformed = await t!.app.inject({ method: "POST", url: "/t/national/api/proofing/cie", headers: { authorization: `Bearer ${token}` }, payload: { dg1: "not base64!" } });
+    expect(malformed.statusCode).toBe(400);
+
+    const approved = await send(await chip());
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({ state: "approved", method: "cie", spid_code: expect.stringMatching(/^TESS\d{10}$/) });
+    expect((await latestCase(t!.deps, tenant, account.id))!.state).toBe("approved");
   });
 });

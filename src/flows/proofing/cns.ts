@@ -1,3 +1,4 @@
+import type * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import type { Account } from "../../identity/accounts.ts";
 import type { Actor, IdentityDeps } from "../../identity/deps.ts";
@@ -47,6 +48,19 @@ export function cnsFiscalCode(certificate: pkijs.Certificate): string | undefine
 }
 
 /**
+ * A certificate a TLS client may authenticate with (RFC 5280 §4.2.1.3, §4.2.1.12): its key may make
+ * digital signatures, and its extended key usage, if any, includes TLS client authentication. A
+ * qualified signing certificate (non-repudiation only) is not a card's authentication certificate.
+ */
+function forClientAuthentication(certificate: pkijs.Certificate): boolean {
+  const extensions = certificate.extensions ?? [];
+  const keyUsage = extensions.find((e) => e.extnID === OID.keyUsage)?.parsedValue as asn1js.BitString | undefined;
+  if (keyUsage && !((keyUsage.valueBlock.valueHexView[0] ?? 0) & 0x80)) return false;
+  const eku = extensions.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
+  return !eku || eku.keyPurposes.includes(OID.clientAuth);
+}
+
+/**
  * The certificate the card presented in the TLS handshake (its chain as the browser sent it):
  * for TLS client authentication, chained to the tenant's CNS trust list, valid, not revoked, of
  * the request's codice fiscale. Then the identity is active.
@@ -56,8 +70,7 @@ export async function proofByCns(deps: PkiDeps, tenant: Tenant, account: Account
   try {
     if (chain.length === 0) throw new ProofingRefusal("certificate_untrusted", "no certificate was presented");
     const [leaf, ...intermediates] = chain.map((der) => pkijs.Certificate.fromBER(owned(der)));
-    const eku = leaf!.extensions?.find((e) => e.extnID === OID.extKeyUsage)?.parsedValue as pkijs.ExtKeyUsage | undefined;
-    if (eku && !eku.keyPurposes.includes(OID.clientAuth)) throw new ProofingRefusal("certificate_untrusted", "the certificate is not for client authentication");
+    if (!forClientAuthentication(leaf!)) throw new ProofingRefusal("certificate_untrusted", "the certificate is not for client authentication");
     const verified = await checkCertificate(deps, tenant, account, leaf!, intermediates, "cns", cnsFiscalCode);
     return await deps.repos.atomically(async (repos) => {
       const tx = { ...deps, repos };

@@ -45,13 +45,16 @@ export async function contractFor(deps: IdentityDeps, tenant: Tenant, account: A
   return Buffer.from(pdf);
 }
 
-/** The trusted certificates of one of the policy's trust lists, with the tenant's own root where asked. */
+/**
+ * The trusted certificates of one of the policy's trust lists, with the tenant's own CAs where
+ * asked: its root and its issuing CA, since a browser presents a card's certificate alone.
+ */
 export async function trustAnchors(deps: PkiDeps, tenant: Tenant, list: "signature" | "cns" | "csca"): Promise<pkijs.Certificate[]> {
   const trust = proofingPolicy(tenant).trust[list];
   const anchors = parseCertificates(trust.pem);
   if (trust.tenantPki) {
     const hierarchy = await loadHierarchy(deps, tenant);
-    if (hierarchy) anchors.push(hierarchy.root.certificate);
+    if (hierarchy) anchors.push(hierarchy.root.certificate, hierarchy.issuing.certificate);
   }
   return anchors;
 }
