@@ -28,6 +28,8 @@ export async function purgeExpired(repos: Repos, clock: Clock, tenants: Tenant[]
   await repos.signingKeys.deleteExpired(now);
   // SAML: answered or abandoned requests past the replay window, sessions past their end.
   await repos.saml.deleteExpired(now);
+  // Identity proofing: evidence past its retention period (20 years for SPID). Undecided cases' evidence has none yet.
+  await repos.proofing.deleteExpiredEvidence(now);
   // Broker: requests to upstream identity providers and the assertions seen, past their time.
   await repos.broker.purgeExpired(now);
 }

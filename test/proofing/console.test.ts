@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { findAccount } from "../../src/identity/accounts.ts";
 import { latestCase } from "../../src/flows/proofing/cases.ts";
+import { purgeExpired } from "../../src/jobs/maintenance.ts";
+import { findTenant, listTenants } from "../../src/tenants/service.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { lastCodeTo, lastMessageTo } from "../helpers/enrolment.ts";
 import { applicant, GIULIA, JPEG, multipart, PNG, sessionCookie, staff } from "../helpers/proofing.ts";
@@ -29,7 +31,7 @@ const READ = {
 };
 
 const stateOf = async (accountId: string) => (await findAccount(t!.deps, (await latestTenant())!, accountId))!.state;
-const latestTenant = async () => (await import("../../src/tenants/service.ts")).findTenant(t!.store.repos, "national");
+const latestTenant = () => findTenant(t!.store.repos, "national");
 
 describe("the operator console: identification in person", () => {
   it("lets the officer of the applicant's point find the request, record the document and its photos, and approve: the identity is active", async () => {
@@ -175,5 +177,23 @@ describe("the operator console: video identification", () => {
     const evidence = await t.store.repos.proofing.evidenceOf("national", proofing.id);
     expect(evidence.map((e) => e.kind)).toEqual(["video_recording"]);
     expect(evidence[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("evidence retention", () => {
+  it("keeps a decided case's evidence for the retention period, then the clean-up job deletes it", async () => {
+    t = await testApp({ clockStart: Date.now() });
+    const who = await applicant(t, "in_person", { point: "roma-corso" });
+    const officer = await staff(t, "roma@example.it", [{ role: "registration_officer", point: "roma-corso" }]);
+    const form = multipart({ decision: "reject", reason: "person_mismatch" }, { document_front: { name: "f.png", type: "image/png", content: PNG } });
+    expect((await t.app.inject({ method: "POST", url: `/t/national/operator/cases/${who.proofing.id}/in-person`, headers: { ...form.headers, cookie: officer.cookie, ...ORIGIN }, payload: form.payload })).statusCode).toBe(303);
+    t.clock.advance(19 * 365 * 86_400_000);
+    await purgeExpired(t.store.repos, t.clock, await listTenants(t.store.repos));
+    expect(await t.store.repos.proofing.evidenceOf("national", who.proofing.id)).toHaveLength(1);
+    t.clock.advance(2 * 365 * 86_400_000);
+    await purgeExpired(t.store.repos, t.clock, await listTenants(t.store.repos));
+    expect(await t.store.repos.proofing.evidenceOf("national", who.proofing.id)).toHaveLength(0);
+    // The decision itself stays: the case and its audit entries.
+    expect((await latestCase(t.deps, (await latestTenant())!, who.account.id))!.reason).toBe("person_mismatch");
   });
 });

@@ -10,7 +10,7 @@ import { revokeCertificate } from "../../src/pki/revocation.ts";
 import { listeningApp, type TestApp } from "../helpers/app.ts";
 import { lastMessageTo } from "../helpers/enrolment.ts";
 import { EC_ALGORITHMS, openssl, run, subjectKey, workdir } from "../helpers/pki.ts";
-import { applicant, GIULIA } from "../helpers/proofing.ts";
+import { applicant, GIULIA, multipart, sessionCookie } from "../helpers/proofing.ts";
 import { updatePolicy } from "../helpers/tenants.ts";
 
 const BY = { actor: "test" };
@@ -136,5 +136,40 @@ describe("identification by qualified signature", () => {
     expect((await latestCase(t!.deps, tenant, who.account.id))!.state).toBe("pending");
     const audited = await t!.store.db.selectFrom("audit_entries").select("data").where("type", "=", "proofing.attempt_refused").execute();
     expect(audited).toHaveLength(7);
+  });
+});
+
+describe("the signature method from the panel", () => {
+  it("downloads the contract, takes the signed file from the form, and shows a refusal in words", async () => {
+    const { who, dir, signer, cades } = await setUp();
+    const cookie = await sessionCookie(t!, who.account, 1);
+    const headers = { cookie, origin: t!.services.publicUrl.current, accept: "text/html" };
+    const panel = await t!.app.inject({ url: "/t/national/account", headers });
+    expect(panel.body).toContain("Scarica il contratto");
+    const download = await t!.app.inject({ url: "/t/national/account/proofing/contract.pdf", headers });
+    expect(download.headers["content-type"]).toBe("application/pdf");
+    // The same file every time: what comes back signed is compared with it.
+    expect(Buffer.from(download.rawPayload).equals(readFileSync(path.join(dir, "contract.pdf")))).toBe(true);
+    const text = await run("pdftotext", ["-", "-"], { input: Buffer.from(download.rawPayload) });
+    expect(text.stdout).toContain("BNCGLI90E55F205D");
+
+    const upload = (file: Buffer) => {
+      const form = multipart({}, { file: { name: "contratto.pdf.p7m", type: "application/pkcs7-mime", content: file } });
+      return t!.app.inject({ method: "POST", url: "/t/national/account/proofing/signed", headers: { ...headers, ...form.headers }, payload: form.payload });
+    };
+    await signer("other", { fiscalCode: "RSSMRA80A01H501U" });
+    const refused = await upload(await cades("other"));
+    expect(refused.statusCode).toBe(303);
+    expect(refused.headers.location).toBe("/t/national/account?refused=fiscal_code_mismatch");
+    const shown = await t!.app.inject({ url: refused.headers.location as string, headers });
+    expect(shown.body).toContain("il certificato o il documento appartiene a un altro codice fiscale.");
+    expect(shown.body).toContain("usa il tuo certificato o documento");
+
+    await signer("giulia");
+    const accepted = await upload(await cades("giulia"));
+    expect(accepted.headers.location).toBe("/t/national/account?notice=proofing.approved");
+    const active = await t!.app.inject({ url: accepted.headers.location as string, headers });
+    expect(active.body).toContain("la tua identità digitale è attiva");
+    expect(active.body).not.toContain("Scarica il contratto");
   });
 });
