@@ -159,7 +159,7 @@ describe.skipIf(!browserAvailable)("identity proofing in person, in chromium", (
     await code.getByRole("button", { name: "Sign in" }).click();
     await tab.getByRole("button", { name: "Send my data" }).click();
     await expect.poll(() => posted, { timeout: 20_000 }).toBeDefined();
-    const fields = Object.fromEntries(new URLSearchParams(posted!));
+    const fields = Object.fromEntries(new URLSearchParams(posted));
     const { profile } = await sp.validatePostResponseAsync(fields);
     expect(profile).toMatchObject({ spidCode: account!.spid_code, fiscalNumber: "TINIT-CNTLCU85C10H501P" });
     expect(Buffer.from(fields.SAMLResponse!, "base64").toString()).toContain(`<saml:AuthnContextClassRef>${SPID_L(2)}</saml:AuthnContextClassRef>`);
