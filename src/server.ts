@@ -18,6 +18,7 @@ import { openStore, type Store } from "./store/db.ts";
 import { connectRedis } from "./store/redis.ts";
 import { wireDemoBroker } from "./demo/broker.ts";
 import { seedDemo } from "./demo/seed.ts";
+import { ensureDemoCertificates, seedDemoOrganizations } from "./demo/professionals.ts";
 import { listTenants } from "./tenants/service.ts";
 import { createPkiRuntime, type PkiDeps } from "./pki/deps.ts";
 import { ensureDemoPki, maintainPki } from "./pki/maintenance.ts";
@@ -140,8 +141,11 @@ export async function startServer(
       appOptions.mtlsUrl = mtls.url;
     }
     if (options.demo) {
+      const tenantUrl = (tenant: string) => `${publicUrl.current}/t/${tenant}`;
       await wireDemoBroker(deps, publicUrl.current);
       await ensureDemoPki(deps, await listTenants(store.repos), publicUrl.current);
+      await seedDemoOrganizations(store, deps, tenantUrl);
+      await ensureDemoCertificates(store, deps, tenantUrl);
     }
     const tenantUrls = (await listTenants(store.repos)).map((t) => ({
       id: t.id,

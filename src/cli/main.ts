@@ -7,6 +7,7 @@ import { auditCommand } from "./commands/audit.ts";
 import { clientCommand } from "./commands/client.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { operatorCommand } from "./commands/operator.ts";
+import { organizationCommand } from "./commands/organization.ts";
 import { pkiCommand } from "./commands/pki.ts";
 import { spCommand } from "./commands/sp.ts";
 import { upstreamCommand } from "./commands/upstream.ts";
@@ -27,7 +28,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError("(add --help for usage)");
   // Subcommands inherit the overrides above only when they are set before they are added.
-  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, operatorCommand, auditCommand]) {
+  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, operatorCommand, organizationCommand, auditCommand]) {
     program.addCommand(command(io, status));
   }
   program.commands.forEach(function inherit(c: Command) {

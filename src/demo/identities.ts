@@ -79,7 +79,16 @@ export const demoIdentities: DemoIdentity[] = [
       phoneVerified: true,
       givenName: "Ane",
       familyName: "Etxeberria",
+      documentType: "dni",
+      documentNumber: "12345678Z",
+      documentExpiryDate: "2030-09-15",
     },
+  },
+  {
+    tenant: "pro",
+    password: DEMO_PASSWORD,
+    account: { identifier: "11111111H", state: "active", locale: "es", email: "jon.agirre@example.eus", emailVerified: true, phone: "+34600000002", phoneVerified: true, givenName: "Jon", familyName: "Agirre" },
+    operator: [{ role: "desk_officer", point: "bilbao" }],
   },
   {
     tenant: "university",

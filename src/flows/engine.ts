@@ -8,6 +8,7 @@ import { TesseraError, ValidationError } from "../shared/errors.ts";
 import { newId, newToken } from "../shared/ids.ts";
 import type { Locale } from "../shared/i18n/locales.ts";
 import type { Store } from "../store/db.ts";
+import type { FlowRow } from "../store/repos/flows.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 import {
   type Flow,
@@ -35,9 +36,25 @@ export async function createFlow<D extends object>(
   data: D,
   options: { step?: string; accountId?: string } = {},
 ): Promise<Flow<D>> {
-  const now = services.clock.now();
+  const row = newFlowRow(tenant, definition, channel, data, { ...options, now: services.clock.now() });
+  await services.store.repos.flows.insert(row);
+  return flowFromRow<D>(row);
+}
+
+/**
+ * A new flow's row, for `createFlow` or for a caller that stores it in a transaction of its own
+ * (a flow opened by someone else's decision, such as an activation). `expiresAt` replaces the
+ * definition's initial lifetime.
+ */
+export function newFlowRow<D extends object>(
+  tenant: Tenant,
+  definition: Pick<FlowDefinition<D>, "kind" | "firstStep" | "initialTtlMs" | "steps">,
+  channel: FlowChannel,
+  data: D,
+  options: { step?: string; accountId?: string; now: number; expiresAt?: number },
+): FlowRow {
   if (options.step !== undefined && !definition.steps[options.step]) throw new TypeError(`no step ${options.step} in ${definition.kind}`);
-  const row = {
+  return {
     id: newId(),
     tenant_id: tenant.id,
     kind: definition.kind,
@@ -47,12 +64,10 @@ export async function createFlow<D extends object>(
     data: JSON.stringify(data),
     csrf_token: newToken(),
     account_id: options.accountId ?? null,
-    created_at: now,
-    updated_at: now,
-    expires_at: now + definition.initialTtlMs,
+    created_at: options.now,
+    updated_at: options.now,
+    expires_at: options.expiresAt ?? options.now + definition.initialTtlMs,
   };
-  await services.store.repos.flows.insert(row);
-  return flowFromRow<D>(row);
 }
 
 /**

@@ -162,6 +162,11 @@ export interface FlowDefinition<D extends object> {
   steps: Record<string, AnyStep<D>>;
   /** How long a new flow lives before anyone has identified themselves in it. */
   initialTtlMs: number;
+  /**
+   * Only the server opens flows of this kind, for an account, on someone's decision (an
+   * activation, after a representative's authorisation): no client may start one.
+   */
+  openedByServer?: boolean;
   /** What a finished flow shows its owner (an enrolment: the request number and next steps). */
   result?(flow: Flow<D>, view: { tenant: Tenant; t: Translate }): Record<string, string>;
 }

@@ -12,9 +12,10 @@ import type { PersonalData } from "./password/rules.ts";
  * An account's life: `unconfirmed` (e-mail not yet confirmed) → `enrolling` (request not yet
  * submitted) → `awaiting_proofing` (identity not yet verified) → `active`; an active identity can
  * be `suspended` (and reactivated) or `revoked` (for good). Shop accounts (`customer`) are
- * `active` from the start.
+ * `active` from the start. A professional (seed 002), identified by a card or at a desk and
+ * authorised by an organisation, is `activating` until the six steps of the activation are done.
  */
-export const ACCOUNT_STATES = ["unconfirmed", "enrolling", "awaiting_proofing", "active", "suspended", "revoked"] as const;
+export const ACCOUNT_STATES = ["unconfirmed", "enrolling", "awaiting_proofing", "activating", "active", "suspended", "revoked"] as const;
 export type AccountState = (typeof ACCOUNT_STATES)[number];
 
 /**
@@ -23,7 +24,7 @@ export type AccountState = (typeof ACCOUNT_STATES)[number];
  */
 export function stateBlock(
   state: AccountState,
-): "account.unconfirmed" | "account.enrolling" | "account.awaiting_proofing" | "account.suspended" | "account.revoked" | null {
+): `account.${Exclude<AccountState, "active">}` | null {
   return state === "active" ? null : (`account.${state}` as const);
 }
 
@@ -77,6 +78,8 @@ export interface Account extends PersonalAttributes {
   citizenship: string | null;
   /** When an upstream identity provider asserted the codice fiscale; null: as the holder typed it. */
   fiscalCodeVerifiedAt: number | null;
+  /** Where one-time codes go at sign-in, sent at once (seed 002: "según lo tenga configurado"); null: the holder asks. */
+  preferredFactor: "sms" | "email" | null;
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
@@ -120,6 +123,7 @@ export function accountFromRow(row: AccountRow): Account {
     notifyOnLogin: row.notify_on_login === 1,
     citizenship: row.citizenship,
     fiscalCodeVerifiedAt: row.fiscal_code_verified_at,
+    preferredFactor: row.preferred_factor === "sms" || row.preferred_factor === "email" ? row.preferred_factor : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastUsedAt: row.last_used_at,

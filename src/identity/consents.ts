@@ -4,11 +4,12 @@ import type { Account } from "./accounts.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
 
 /**
- * Consents: the mandatory privacy notice, optional marketing, the contract. Each is recorded
+ * Consents: the mandatory privacy notice, optional marketing, the contract, a professional's
+ * terms of use (seed 002). Each is recorded
  * with the version of the text and the time (GDPR art. 7(1): the controller must be able to
  * show that consent was given); a withdrawal is recorded, never a deletion.
  */
-export type ConsentPurpose = "privacy" | "marketing" | "contract";
+export type ConsentPurpose = "privacy" | "marketing" | "contract" | "terms";
 
 export interface Consent {
   purpose: ConsentPurpose;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { normalizeCodicePersona, normalizeDni, normalizeEmail, normalizeIdentifier, normalizePhone } from "./identifiers.ts";
+import { normalizeCif, normalizeCodicePersona, normalizeDni, normalizeEmail, normalizeIdentifier, normalizePhone } from "./identifiers.ts";
 
 describe("DNI / NIE", () => {
   it.each([
@@ -57,5 +57,38 @@ describe("other identifiers", () => {
     expect(normalizePhone("0034 600-000-001")).toBe("+34600000001");
     expect(normalizePhone("3331234567")).toBeNull();
     expect(normalizePhone("+0123456789")).toBeNull();
+  });
+});
+
+describe("CIF (legal entities' tax number)", () => {
+  // Published tax numbers: Telefónica, Banco Santander, Izenpe, the Basque Government.
+  it.each([
+    ["A28015865", "A28015865"],
+    ["a-39000013", "A39000013"],
+    ["A01337260", "A01337260"],
+    ["S4833001C", "S4833001C"],
+    ["s 4833001 c", "S4833001C"],
+  ])("accepts %s as %s", (raw, normal) => {
+    expect(normalizeCif(raw)).toBe(normal);
+  });
+
+  it.each([
+    ["A28015866", "wrong control digit"],
+    ["S48330013", "a public body's control is a letter"],
+    ["A2801586E", "a company's control is a digit"],
+    ["I28015865", "no such entity type"],
+    ["12345678Z", "a person's DNI"],
+    ["A2801586", "too short"],
+  ])("refuses %s (%s)", (raw) => {
+    expect(normalizeCif(raw)).toBeNull();
+  });
+
+  it("accepts exactly one control character per number, digit or letter as the type wants", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(..."ABCDEFGHJNPQRSUVW"), fc.stringMatching(/^\d{7}$/), (type, digits) => {
+        const valid = [..."0123456789JABCDEFGHI"].filter((c) => normalizeCif(`${type}${digits}${c}`) !== null);
+        expect(valid.length).toBe("NPQRSWABEH".includes(type) ? 1 : 2);
+      }),
+    );
   });
 });

@@ -43,6 +43,32 @@ export function normalizeDni(raw: string): string | null {
   return DNI_LETTERS[Number(digits) % 23] === match[2] ? value : null;
 }
 
+const CIF_LETTERS = "JABCDEFGHI";
+
+/**
+ * A Spanish legal entity's tax number (CIF, now "NIF de persona jurídica", Orden EHA/451/2008):
+ * the entity's type letter, seven digits and a control character. The control is computed from
+ * the digits (even positions added, odd ones doubled and their digits added; ten minus the last
+ * digit of the sum); it is a letter (JABCDEFGHI) for public bodies, non-resident and foreign
+ * entities (N, P, Q, R, S, W), a digit for companies (A, B, E, H), either for the rest.
+ */
+export function normalizeCif(raw: string): string | null {
+  const value = raw.toUpperCase().replace(/[\s.-]/g, "");
+  const match = /^([ABCDEFGHJNPQRSUVW])(\d{7})([0-9A-J])$/.exec(value);
+  if (!match) return null;
+  const [, type, digits, control] = match as unknown as [string, string, string, string];
+  let sum = 0;
+  for (let i = 0; i < 7; i++) {
+    const d = Number(digits[i]);
+    sum += i % 2 === 1 ? d : Math.floor((2 * d) / 10) + ((2 * d) % 10);
+  }
+  const check = (10 - (sum % 10)) % 10;
+  const asLetter = CIF_LETTERS[check]!;
+  const asDigit = String(check);
+  const allowed = "NPQRSW".includes(type) ? [asLetter] : "ABEH".includes(type) ? [asDigit] : [asLetter, asDigit];
+  return allowed.includes(control) ? value : null;
+}
+
 /** Codice persona: the 8-digit number a university assigns. */
 export function normalizeCodicePersona(raw: string): string | null {
   const value = raw.trim();

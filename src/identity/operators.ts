@@ -8,14 +8,16 @@ import type { Actor, IdentityDeps } from "./deps.ts";
  * Staff who verify identities (seed 000): a registration officer works at one registration point
  * (an "InfoCert Point") and decides the in-person cases of that point; a video operator holds the
  * video sessions; a supervisor confirms decisions where the tenant wants four eyes, and sees
- * every queue. Operators are accounts of the tenant and sign in like anyone, at level 2.
+ * every queue. A desk officer (seed 002: "un puesto corporativo") works at one of the
+ * professionals' desks and records the requests of those they identified there. Operators are
+ * accounts of the tenant and sign in like anyone, at level 2.
  */
-export const OPERATOR_ROLES = ["registration_officer", "video_operator", "supervisor"] as const;
+export const OPERATOR_ROLES = ["registration_officer", "video_operator", "supervisor", "desk_officer"] as const;
 export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 
 export interface OperatorRoleGrant {
   role: OperatorRole;
-  /** The registration point, for a registration officer. */
+  /** The registration point of a registration officer, the desk of a desk officer. */
   point: string | null;
 }
 
@@ -37,10 +39,11 @@ export async function operatorOf(deps: IdentityDeps, tenant: Tenant, accountId: 
 
 /** Gives an account a staff role; a registration officer needs one of the tenant's points. */
 export async function grantOperatorRole(deps: IdentityDeps, tenant: Tenant, account: Account, grant: OperatorRoleGrant, by: Actor): Promise<void> {
-  const points = tenant.policy.enrolment?.points ?? [];
-  if (grant.role === "registration_officer") {
-    if (!grant.point || !points.some((p) => p.id === grant.point)) {
-      throw new TesseraError("operator.invalid_point", `a registration officer works at one of the tenant's points: ${points.map((p) => p.id).join(", ") || "none"}`);
+  // Registration officers work at a registration point (proofing), desk officers at a desk (professionals).
+  const places = grant.role === "registration_officer" ? (tenant.policy.enrolment?.points ?? []) : grant.role === "desk_officer" ? tenant.policy.professionals.desks : undefined;
+  if (places) {
+    if (!grant.point || !places.some((p) => p.id === grant.point)) {
+      throw new TesseraError("operator.invalid_point", `a ${grant.role.replace("_", " ")} works at one of the tenant's ${grant.role === "desk_officer" ? "desks" : "points"}: ${places.map((p) => p.id).join(", ") || "none"}`);
     }
   } else if (grant.point) {
     throw new TesseraError("operator.invalid_point", `a ${grant.role} is not bound to a point`);

@@ -135,6 +135,19 @@ export async function setLoginNotifications(deps: IdentityDeps, tenant: Tenant, 
   await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "account.notifications", subject: account.id, data: { login: on } });
 }
 
+/**
+ * Where sign-in codes go at once after the password (seed 002: "según lo tenga configurado"): SMS
+ * or e-mail, among the second factors the tenant offers and the account has; null: the holder
+ * asks at each sign-in.
+ */
+export async function setPreferredFactor(deps: IdentityDeps, tenant: Tenant, account: Account, factor: "sms" | "email" | null, by: Actor): Promise<void> {
+  if (factor && !(await availableSecondFactors(deps, tenant, account)).includes(factor)) {
+    throw new TesseraError("account.factor_unavailable", `codes cannot go by ${factor}: add a verified ${factor === "sms" ? "mobile number" : "e-mail address"} first`, { status: 409 });
+  }
+  await deps.repos.accounts.update(tenant.id, account.id, { preferred_factor: factor, updated_at: deps.clock.now() });
+  await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "account.preferred_factor", subject: account.id, data: { factor } });
+}
+
 /** Marketing consent withdrawn: the consent row records when; nothing is deleted. */
 export async function withdrawMarketing(deps: IdentityDeps, tenant: Tenant, account: Account, by: Actor): Promise<boolean> {
   const withdrawn = await deps.repos.consents.withdraw(account.id, "marketing", deps.clock.now());

@@ -57,6 +57,30 @@ const en = {
   "email.proofing_rejected.subject": "{tenant}: we could not verify your identity",
   "email.proofing_rejected.text":
     "Hello {name},\n\nwe could not verify your identity for request {request} ({method}): {reason}\n\nWhat you can do: {next_steps}\n\nYour request stays open at {account_url}",
+  "email.membership_requested.subject":
+    "{tenant}: your request for a professional identity at {organization}",
+  "email.membership_requested.text":
+    "Hello {name},\n\nwe have received your request for a professional identity in the cloud with a signing certificate of {organization}.\n\nWhat happens next: a representative of {organization} authorises (or refuses) the request; either way we write to you. Once it is authorised you will receive the link to activate your identity in six short steps.",
+  "email.membership_pending.subject":
+    "{tenant}: {applicant} asks for a certificate of {organization}",
+  "email.membership_pending.text":
+    "Hello {name},\n\n{applicant} asks for a professional identity in the cloud with a signing certificate of {organization}, which you represent.\n\nAuthorise or refuse the request in your console: {console_url}",
+  "email.membership_refused.subject":
+    "{tenant}: {organization} has refused your request",
+  "email.membership_refused.text":
+    "Hello {name},\n\nthe representative of {organization} has refused your request for a professional certificate: {reason}{note}\n\nIf you think this is a mistake, speak to the person in charge at {organization}.",
+  "email.activation_link.subject":
+    "{tenant}: activate your professional identity",
+  "email.activation_link.text":
+    "Hello {name},\n\n{organization} has authorised your request. To activate your professional identity in the cloud and receive your signing certificate, open this link before {date}:\n{activation_url}\n\nThe activation takes six steps: this e-mail; a code by SMS or e-mail; your DNI's expiry date; your password for identification and signing; the terms of use; a last code. If the link expires, ask your organisation's representative to send a new one.",
+  "email.professional_activated.subject":
+    "{tenant}: your professional identity is active",
+  "email.professional_activated.text":
+    "Hello {name},\n\nyour professional identity in the cloud is active. Certificates issued:\n{certificates}\n\nSign in with your DNI, your password and the one-time code we send you. Manage your contact data, password and certificates at {account_url}",
+  "email.certificate_revoked.subject":
+    "{tenant}: your certificate for {organization} has been revoked",
+  "email.certificate_revoked.text":
+    "Hello {name},\n\nyour signing certificate for {organization} (serial {serial}) was revoked on {date}: {reason}. It can no longer be used to sign.\n\nIf this was not you or your organisation, contact {tenant} support at once.",
 } as const;
 
 export type TemplateKey = keyof typeof en;
@@ -109,6 +133,30 @@ const it: Catalogue = {
   "email.proofing_rejected.subject": "{tenant}: non abbiamo potuto verificare la tua identità",
   "email.proofing_rejected.text":
     "Gentile {name},\n\nnon abbiamo potuto verificare la tua identità per la richiesta {request} ({method}): {reason}\n\nCosa puoi fare: {next_steps}\n\nLa tua richiesta resta aperta su {account_url}",
+  "email.membership_requested.subject":
+    "{tenant}: la tua richiesta di identità professionale presso {organization}",
+  "email.membership_requested.text":
+    "Gentile {name},\n\nabbiamo ricevuto la tua richiesta di identità professionale nel cloud con un certificato di firma di {organization}.\n\nCosa succede ora: un rappresentante di {organization} autorizza (o rifiuta) la richiesta; in entrambi i casi ti scriviamo. Una volta autorizzata riceverai il link per attivare la tua identità in sei brevi passi.",
+  "email.membership_pending.subject":
+    "{tenant}: {applicant} chiede un certificato di {organization}",
+  "email.membership_pending.text":
+    "Gentile {name},\n\n{applicant} chiede un'identità professionale nel cloud con un certificato di firma di {organization}, che rappresenti.\n\nAutorizza o rifiuta la richiesta dalla tua console: {console_url}",
+  "email.membership_refused.subject":
+    "{tenant}: {organization} ha rifiutato la tua richiesta",
+  "email.membership_refused.text":
+    "Gentile {name},\n\nil rappresentante di {organization} ha rifiutato la tua richiesta di certificato professionale: {reason}{note}\n\nSe pensi che sia un errore, rivolgiti al responsabile di {organization}.",
+  "email.activation_link.subject":
+    "{tenant}: attiva la tua identità professionale",
+  "email.activation_link.text":
+    "Gentile {name},\n\n{organization} ha autorizzato la tua richiesta. Per attivare la tua identità professionale nel cloud e ricevere il certificato di firma, apri questo link entro il {date}:\n{activation_url}\n\nL'attivazione richiede sei passi: questa e-mail; un codice via SMS o e-mail; la data di scadenza del tuo DNI; la password per identificazione e firma; le condizioni d'uso; un ultimo codice. Se il link scade, chiedi al rappresentante della tua organizzazione di inviarne uno nuovo.",
+  "email.professional_activated.subject":
+    "{tenant}: la tua identità professionale è attiva",
+  "email.professional_activated.text":
+    "Gentile {name},\n\nla tua identità professionale nel cloud è attiva. Certificati emessi:\n{certificates}\n\nAccedi con il tuo DNI, la password e il codice monouso che ti inviamo. Gestisci recapiti, password e certificati su {account_url}",
+  "email.certificate_revoked.subject":
+    "{tenant}: il tuo certificato per {organization} è stato revocato",
+  "email.certificate_revoked.text":
+    "Gentile {name},\n\nil tuo certificato di firma per {organization} (seriale {serial}) è stato revocato il {date}: {reason}. Non può più essere usato per firmare.\n\nSe non sei stato tu o la tua organizzazione, contatta subito l'assistenza {tenant}.",
 };
 
 const es: Catalogue = {
@@ -158,6 +206,30 @@ const es: Catalogue = {
   "email.proofing_rejected.subject": "{tenant}: no hemos podido verificar tu identidad",
   "email.proofing_rejected.text":
     "Hola, {name}:\n\nno hemos podido verificar tu identidad para la solicitud {request} ({method}): {reason}\n\nQué puedes hacer: {next_steps}\n\nTu solicitud sigue abierta en {account_url}",
+  "email.membership_requested.subject":
+    "{tenant}: tu solicitud de identidad profesional en {organization}",
+  "email.membership_requested.text":
+    "Hola, {name}:\n\nhemos recibido tu solicitud de identidad profesional en la nube con un certificado de firma de {organization}.\n\nQué ocurre ahora: un representante de {organization} autoriza (o rechaza) la solicitud; en ambos casos te escribimos. Una vez autorizada recibirás el enlace para activar tu identidad en seis pasos breves.",
+  "email.membership_pending.subject":
+    "{tenant}: {applicant} solicita un certificado de {organization}",
+  "email.membership_pending.text":
+    "Hola, {name}:\n\n{applicant} solicita una identidad profesional en la nube con un certificado de firma de {organization}, entidad que representas.\n\nAutoriza o rechaza la solicitud en tu consola: {console_url}",
+  "email.membership_refused.subject":
+    "{tenant}: {organization} ha rechazado tu solicitud",
+  "email.membership_refused.text":
+    "Hola, {name}:\n\nel representante de {organization} ha rechazado tu solicitud de certificado profesional: {reason}{note}\n\nSi crees que es un error, habla con el responsable de {organization}.",
+  "email.activation_link.subject":
+    "{tenant}: activa tu identidad profesional",
+  "email.activation_link.text":
+    "Hola, {name}:\n\n{organization} ha autorizado tu solicitud. Para emitir y activar tu certificado profesional en la nube, abre este enlace antes del {date}:\n{activation_url}\n\nLa activación consta de seis pasos: este correo; un código por SMS o correo; la fecha de caducidad de tu DNI; la contraseña para identificarte y firmar; los términos y condiciones de uso; un último código. Si el enlace caduca, pide al representante de tu entidad que te envíe uno nuevo.",
+  "email.professional_activated.subject":
+    "{tenant}: tu identidad profesional está activa",
+  "email.professional_activated.text":
+    "Hola, {name}:\n\ntu identidad profesional en la nube está activa. Certificados emitidos:\n{certificates}\n\nIdentifícate con tu DNI, tu contraseña y el código de un solo uso que te enviamos. Gestiona tus datos de contacto, tu contraseña y tus certificados en {account_url}",
+  "email.certificate_revoked.subject":
+    "{tenant}: se ha revocado tu certificado de {organization}",
+  "email.certificate_revoked.text":
+    "Hola, {name}:\n\ntu certificado de firma de {organization} (número de serie {serial}) se revocó el {date}: {reason}. Ya no se puede usar para firmar.\n\nSi no has sido tú ni tu entidad, contacta de inmediato con el soporte de {tenant}.",
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, it, es };
@@ -178,7 +250,13 @@ export type Template =
   | "registration_confirmation"
   | "registration_done"
   | "identity_activated"
-  | "proofing_rejected";
+  | "proofing_rejected"
+  | "membership_requested"
+  | "membership_pending"
+  | "membership_refused"
+  | "activation_link"
+  | "professional_activated"
+  | "certificate_revoked";
 
 export interface RenderedMessage {
   subject?: string;

@@ -26,6 +26,8 @@ export const SubjectName = z
       .regex(/^(VAT|NTR|PSD|LEI)[A-Z]{2}-[A-Z0-9]{1,60}$/, "must be an organisation identifier such as VATES-B12345678")
       .optional(),
     organizationalUnit: z.string().trim().min(1).max(64).optional(),
+    /** The holder's position in the organisation (X.520 title), as a professional's certificate states it. */
+    title: z.string().trim().min(1).max(64).optional(),
   })
   .strict();
 export type SubjectName = z.infer<typeof SubjectName>;
@@ -36,6 +38,7 @@ const ATTRIBUTES: { field: keyof SubjectName; oid: string; label: string; printa
   { field: "organizationName", oid: "2.5.4.10", label: "O" },
   { field: "organizationalUnit", oid: "2.5.4.11", label: "OU" },
   { field: "organizationIdentifier", oid: "2.5.4.97", label: "organizationIdentifier" },
+  { field: "title", oid: "2.5.4.12", label: "title" },
   { field: "surname", oid: "2.5.4.4", label: "SN" },
   { field: "givenName", oid: "2.5.4.42", label: "GN" },
   { field: "serialNumber", oid: "2.5.4.5", label: "serialNumber", printable: true },

@@ -44,6 +44,7 @@ export interface AccountsTable {
   notify_on_login: Generated<number>;
   citizenship: string | null;
   fiscal_code_verified_at: number | null;
+  preferred_factor: string | null;
 }
 
 export interface AuditEntriesTable {
@@ -176,6 +177,32 @@ export interface JobRunsTable {
   finished_at: number | null;
 }
 
+export interface MembershipsTable {
+  tenant_id: string;
+  id: string;
+  organization_id: string;
+  account_id: string | null;
+  dni: string;
+  given_name: string;
+  family_name: string;
+  email: string;
+  phone: string | null;
+  document_expiry_date: string;
+  title: string | null;
+  channel: string;
+  evidence: string;
+  recorded_by: string | null;
+  state: string;
+  decided_by: string | null;
+  decided_at: number | null;
+  refusal_reason: string | null;
+  certificate_serial: string | null;
+  key_id: string | null;
+  ended_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface OcspResponsesTable {
   tenant_id: string;
   issuer_id: string;
@@ -213,6 +240,22 @@ export interface OperatorsTable {
   account_id: string;
   role: string;
   point: string | null;
+  created_at: number;
+}
+
+export interface OrganizationRepresentativesTable {
+  tenant_id: string;
+  organization_id: string;
+  account_id: string;
+  created_at: number;
+}
+
+export interface OrganizationsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  tax_id: string;
+  country: string;
   created_at: number;
 }
 
@@ -492,10 +535,13 @@ export interface Database {
   identifier_counters: IdentifierCountersTable;
   instance_settings: InstanceSettingsTable;
   job_runs: JobRunsTable;
+  memberships: MembershipsTable;
   ocsp_responses: OcspResponsesTable;
   oidc_clients: OidcClientsTable;
   oidc_models: OidcModelsTable;
   operators: OperatorsTable;
+  organization_representatives: OrganizationRepresentativesTable;
+  organizations: OrganizationsTable;
   otp_codes: OtpCodesTable;
   outbox: OutboxTable;
   passkeys: PasskeysTable;

@@ -135,10 +135,22 @@ export const demoTenants: TenantInput[] = [
         history: { count: 5, months: 12 },
       },
       session: { idleMinutes: 15, absoluteHours: 10 },
-      // DNI + password + a one-time code by SMS or e-mail "según lo tenga configurado" (seed 002).
-      factors: { secondFactors: ["sms", "email", "totp", "passkey", "recovery_code"], passkeyFirstFactor: false },
+      // DNI + password + a one-time code by SMS or e-mail "según lo tenga configurado" (seed 002), at
+      // every sign-in.
+      factors: { secondFactors: ["sms", "email", "passkey", "recovery_code"], passkeyFirstFactor: false, required: true },
+      twoFactor: { mandatory: true },
       // One qualified signing certificate per organisation a professional belongs to (seed 002).
       pki: { enabled: true, organization: { name: "Tessera Pro", identifier: "VATES-A00000000", country: "ES" } },
+      professionals: {
+        enabled: true,
+        termsVersion: "2026-01",
+        desks: [
+          { id: "bilbao", name: "Tessera Pro · Bilbao", address: "Gran Vía 85, 48011 Bilbao" },
+          { id: "vitoria", name: "Tessera Pro · Vitoria-Gasteiz", address: "Calle Dato 20, 01005 Vitoria-Gasteiz" },
+        ],
+        // The demo's professional cards carry certificates of the tenant's own CA.
+        trust: { card: { tenantPki: true } },
+      },
     },
     branding: {
       primaryColor: "#0f6e5a",

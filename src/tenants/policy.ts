@@ -146,12 +146,13 @@ export type IdentificationMethod = (typeof IDENTIFICATION_METHODS)[number];
  * Certificates trusted for one purpose, as PEM (public, so fit for the policy), and optionally the
  * tenant's own root (its PKI issues the certificates the demo's citizens sign with).
  */
-const TrustList = z
+export const TrustList = z
   .object({
     pem: z.array(z.string().includes("-----BEGIN CERTIFICATE-----").max(20_000)).max(50).default([]),
     tenantPki: z.boolean().default(false),
   })
   .strict();
+export type TrustList = z.infer<typeof TrustList>;
 
 /**
  * Identity proofing (seed 000): how a request becomes an active identity. `fourEyes`: an
@@ -285,6 +286,31 @@ export const BrokerPolicy = z
   .strict();
 export type BrokerPolicy = z.infer<typeof BrokerPolicy>;
 
+/**
+ * Professionals in the cloud (seed 002): organisations whose representatives authorise their
+ * members' requests, made with a professional card (mutual TLS) or at a corporate desk; the
+ * six-step activation by e-mail link; one qualified signing certificate per organisation, its key
+ * made in the tenant's keystore.
+ */
+export const ProfessionalsPolicy = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** How long the activation link (step 1) works; a representative can send a new one. */
+    activationLinkHours: int(1, 30 * 24).default(72),
+    /** The version of the terms of use accepted at step 5, recorded with the acceptance. */
+    termsVersion: z.string().min(1).max(40).default("1"),
+    /** The algorithm of the signing keys made for each certificate. */
+    keyAlgorithm: KeyAlgorithm.default("EC-P256"),
+    /** Corporate desks where requests are made in person; each desk officer works at one. */
+    desks: z
+      .array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), name: z.string().min(1), address: z.string().min(1) }).strict())
+      .default([]),
+    /** CAs of the professional cards a request may be made with (TLS client certificates). */
+    trust: z.object({ card: TrustList.default({ pem: [], tenantPki: false }) }).strict().default({ card: { pem: [], tenantPki: false } }),
+  })
+  .strict();
+export type ProfessionalsPolicy = z.infer<typeof ProfessionalsPolicy>;
+
 const Oid = z.string().regex(/^[0-2](\.(0|[1-9][0-9]*))+$/, "must be an object identifier such as 1.3.6.1.4.1.99999.1");
 
 /**
@@ -397,6 +423,7 @@ export const TenantPolicy = z
     twoFactor: TwoFactorPolicy.default(TwoFactorPolicy.parse({})),
     broker: BrokerPolicy.default(BrokerPolicy.parse({})),
     pki: PkiPolicy.default(PkiPolicy.parse({})),
+    professionals: ProfessionalsPolicy.default(ProfessionalsPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

@@ -34,6 +34,10 @@ import { flowRegistry } from "./flows.ts";
 import { MAX_FILE_BYTES } from "./multipart.ts";
 import { operatorRoutes } from "./routes/operator.ts";
 import { proofingApiRoutes, proofingRoutes } from "./routes/proofing.ts";
+import { activationRoutes } from "./routes/activation.ts";
+import { deskRoutes } from "./routes/desk.ts";
+import { membershipRequestRoutes } from "./routes/membership-request.ts";
+import { organisationRoutes } from "./routes/organisations.ts";
 import type { WebServices } from "./services.ts";
 import "./types.ts";
 
@@ -130,6 +134,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(proofingRoutes(options), { prefix: "/account/proofing" });
       await scope.register(proofingApiRoutes(options), { prefix: "/api/proofing" });
       await scope.register(operatorRoutes(options), { prefix: "/operator" });
+      await scope.register(membershipRequestRoutes(options, flows), { prefix: "/request" });
+      await scope.register(activationRoutes(options, flows), { prefix: "/activate" });
+      await scope.register(organisationRoutes(options), { prefix: "/organisations" });
+      await scope.register(deskRoutes(options), { prefix: "/desk" });
       if (options.devMode) await scope.register(devOutboxRoutes(options), { prefix: "/dev" });
     },
     { prefix: "/t/:tenant" },

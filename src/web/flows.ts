@@ -12,6 +12,11 @@ import type { RegistrationData } from "../flows/registration/data.ts";
 import { registrationFlow } from "../flows/registration/flow.ts";
 import { settingsFlow } from "../flows/settings/flow.ts";
 import type { Tenant } from "../tenants/tenant.ts";
+import { activationFlow } from "../flows/activation/flow.ts";
+import type { ActivationData } from "../flows/activation/data.ts";
+import { membershipRequestFlow } from "../flows/membership-request/flow.ts";
+import type { MembershipRequestData } from "../flows/membership-request/data.ts";
+import type { PkiRuntime } from "../pki/deps.ts";
 
 /** Each kind of flow and the data it keeps. */
 export interface FlowKinds {
@@ -20,23 +25,28 @@ export interface FlowKinds {
   recovery: RecoveryData;
   settings: SettingsData;
   registration: RegistrationData;
+  activation: ActivationData;
+  membership_request: MembershipRequestData;
 }
 
 /** The flows each tenant runs, bound to this server's services. */
-export function flowRegistry(services: FlowServices) {
-  const outside = { attempts: services.attempts, clockNow: () => services.clock.now(), upstreams: upstreamAnswers };
+export function flowRegistry(services: FlowServices & { pki: PkiRuntime }) {
+  const outside = { attempts: services.attempts, clockNow: () => services.clock.now(), upstreams: upstreamAnswers, pki: services.pki };
   const definitions: { [K in keyof FlowKinds]: FlowDefinition<FlowKinds[K]> } = {
     enrolment: enrolmentFlow(outside),
     login: loginFlow(outside),
     recovery: recoveryFlow(outside),
     settings: settingsFlow(outside),
     registration: registrationFlow(outside),
+    activation: activationFlow(outside),
+    membership_request: membershipRequestFlow(outside),
   };
   return {
     /** The definition of `kind` if the tenant runs it (enrolment only where the policy has one). */
     forTenant<K extends keyof FlowKinds>(tenant: Tenant, kind: K): FlowDefinition<FlowKinds[K]> | undefined {
       if (kind === "enrolment" && !tenant.policy.enrolment) return undefined;
       if (kind === "registration" && !tenant.policy.registration.enabled) return undefined;
+      if ((kind === "activation" || kind === "membership_request") && !tenant.policy.professionals.enabled) return undefined;
       return definitions[kind];
     },
     /** The same for a kind named by a client, which may be anything. */

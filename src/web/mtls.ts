@@ -7,12 +7,44 @@ import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import type { FastifyBaseLogger } from "fastify";
 import { findAccount } from "../identity/accounts.ts";
-import { proofByCns, redeemCnsTicket } from "../flows/proofing/cns.ts";
+import { submitStep } from "../flows/engine.ts";
+import { handshakeProof, MEMBERSHIP_REQUEST } from "../flows/membership-request/data.ts";
+import { proofByCns } from "../flows/proofing/cns.ts";
+import type { Secrets } from "../shared/crypto/secrets.ts";
+import type { Clock } from "../shared/clock.ts";
 import { TesseraError } from "../shared/errors.ts";
 import { findTenant } from "../tenants/service.ts";
-import { pkiDeps, type WebServices } from "./services.ts";
+import type { Tenant } from "../tenants/tenant.ts";
+import { flowRegistry } from "./flows.ts";
+import { pkiDeps, tenantUrl, type WebServices } from "./services.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
+
+const TICKET_MS = 10 * 60_000;
+
+/** What a browser goes to the mutual-TLS endpoint for: identification by CNS (seed 000), or a professional's request with their card (seed 002). */
+export type MtlsPurpose = "cns" | "card";
+
+const TICKET_ERRORS: Record<MtlsPurpose, string> = { cns: "proofing.ticket_invalid", card: "professionals.ticket_invalid" };
+
+/**
+ * The browser crosses to another origin at the mutual-TLS endpoint, so it carries a ticket: what
+ * for, whose (an account, a flow) and an expiry, with the master key's MAC, good for ten minutes.
+ */
+export function mtlsTicket(deps: { secrets: Secrets; clock: Clock }, tenant: Tenant, purpose: MtlsPurpose, subject: string): string {
+  const body = `${tenant.id}.${subject}.${deps.clock.now() + TICKET_MS}`;
+  return `${body}.${deps.secrets.mac(`mtls-ticket:${purpose}:${body}`)}`;
+}
+
+/** The subject a ticket names, if it is genuine, for this purpose, and unexpired. */
+export function redeemMtlsTicket(deps: { secrets: Secrets; clock: Clock }, tenant: Tenant, purpose: MtlsPurpose, ticket: string): string {
+  const [tenantId, subject, expires, mac] = ticket.split(".");
+  const body = `${tenantId}.${subject}.${expires}`;
+  if (!mac || tenantId !== tenant.id || !deps.secrets.macEquals(`mtls-ticket:${purpose}:${body}`, mac) || Number(expires) < deps.clock.now()) {
+    throw new TesseraError(TICKET_ERRORS[purpose], "the link has expired: start again", { status: 403 });
+  }
+  return subject!;
+}
 
 export interface MtlsServer {
   /** Its public origin, `https://<host>:<port>`. */
@@ -49,11 +81,14 @@ async function selfSigned(hostname: string): Promise<{ cert: string; key: string
 }
 
 /**
- * The mutual-TLS endpoint (`--mtls-port`) for identification by CNS card (seed 000): a TLS server
- * that asks every client for a certificate, accepts any in the handshake, and leaves the checking
- * to Tessera (chain to the tenant's CNS list, revocation, codice fiscale: flows/proofing/cns.ts),
- * so that a refusal is told in words on the panel rather than as a broken connection. One path:
- * `GET /t/<tenant>/proofing/cns?ticket=…`, which answers with a redirect back to the panel.
+ * The mutual-TLS endpoint (`--mtls-port`) for certificates on cards: a TLS server that asks every
+ * client for a certificate, accepts any in the handshake, and leaves the checking to Tessera (chain
+ * to the tenant's trust list, revocation, the holder's identifier), so that a refusal is told in
+ * words on the page the browser goes back to rather than as a broken connection. Two paths, each
+ * reached with a ticket and answering with a redirect back:
+ * - `GET /t/<tenant>/proofing/cns?ticket=…`: identification by CNS (flows/proofing/cns.ts), back to the panel;
+ * - `GET /t/<tenant>/request/card?ticket=…`: a professional's request with their card
+ *   (flows/membership-request), back to the request's page.
  */
 export async function startMtlsServer(options: {
   port: number;
@@ -68,28 +103,67 @@ export async function startMtlsServer(options: {
   const credentials = options.certFile && options.keyFile ? { cert: readFileSync(options.certFile, "utf8"), key: readFileSync(options.keyFile, "utf8") } : await selfSigned(hostname);
   const { services } = options;
   const deps = pkiDeps(services);
+  const registry = flowRegistry(services);
+
+  /** CNS: the account's identity is proven by the card, or the refusal's reason goes back to the panel. */
+  async function cns(tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null): Promise<string> {
+    const back = `${tenantUrl(services, tenant)}/account`;
+    try {
+      const accountId = redeemMtlsTicket(deps, tenant, "cns", ticket);
+      const account = await findAccount(deps, tenant, accountId);
+      if (!account) throw new TesseraError("proofing.ticket_invalid", "no such account", { status: 403 });
+      await proofByCns(deps, tenant, account, chain, { actor: `account:${account.id}`, ip }, { accountUrl: back });
+      return `${back}?notice=proofing.approved`;
+    } catch (error) {
+      if (!(error instanceof TesseraError) || error.status >= 500) throw error;
+      const reason = error.params.reason;
+      return `${back}?${typeof reason === "string" ? `refused=${encodeURIComponent(reason)}` : `error=${encodeURIComponent(error.code)}`}`;
+    }
+  }
+
+  /** A professional's request: the card step of its flow, with the chain and the proof it came from this handshake. */
+  async function card(tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null): Promise<string> {
+    const requests = `${tenantUrl(services, tenant)}/request`;
+    let flowId: string;
+    try {
+      flowId = redeemMtlsTicket(deps, tenant, "card", ticket);
+    } catch (error) {
+      if (!(error instanceof TesseraError)) throw error;
+      return `${requests}?error=${encodeURIComponent(error.code)}`;
+    }
+    const definition = registry.forTenant(tenant, MEMBERSHIP_REQUEST);
+    if (!definition) return `${requests}?error=http.not_found`;
+    try {
+      const { outcome } = await submitStep(services, tenant, definition, flowId, {
+        step: "card",
+        input: { chain: chain.map((der) => der.toString("base64")), proof: handshakeProof(services.secrets, flowId, chain) },
+        channel: "browser",
+        // The ticket proves the browser came from the flow's page; there is no form here.
+        viaEmailLink: true,
+        by: { actor: "anonymous", ip },
+        locale: tenant.defaultLocale,
+        tenantUrl: tenantUrl(services, tenant),
+      });
+      const refused = outcome.type === "reject" ? outcome.errors[0]?.code : undefined;
+      return `${requests}/${flowId}${refused ? `?error=${encodeURIComponent(refused)}` : ""}`;
+    } catch (error) {
+      if (!(error instanceof TesseraError) || error.status >= 500) throw error;
+      return `${requests}/${flowId}?error=${encodeURIComponent(error.code)}`;
+    }
+  }
+
+  const PATHS: Record<string, (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => Promise<string>> = { "proofing/cns": cns, "request/card": card };
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? "/", "https://mtls.invalid");
-    const match = /^\/t\/([a-z][a-z0-9-]{1,31})\/proofing\/cns$/.exec(url.pathname);
+    const match = /^\/t\/([a-z][a-z0-9-]{1,31})\/(proofing\/cns|request\/card)$/.exec(url.pathname);
     const tenant = match && request.method === "GET" ? await findTenant(services.store.repos, match[1]!) : undefined;
     if (!tenant) {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
       return;
     }
-    const back = (query: string) => response.writeHead(303, { location: `${services.publicUrl.current}/t/${tenant.id}/account?${query}`, "cache-control": "no-store" }).end();
-    try {
-      const accountId = redeemCnsTicket(deps, tenant, url.searchParams.get("ticket") ?? "");
-      const account = await findAccount(deps, tenant, accountId);
-      if (!account) throw new TesseraError("proofing.ticket_invalid", "no such account", { status: 403 });
-      const by = { actor: `account:${account.id}`, ip: request.socket.remoteAddress ?? null };
-      await proofByCns(deps, tenant, account, peerChain(request.socket as TLSSocket), by, { accountUrl: `${services.publicUrl.current}/t/${tenant.id}/account` });
-      back("notice=proofing.approved");
-    } catch (error) {
-      if (!(error instanceof TesseraError) || error.status >= 500) throw error;
-      const reason = error.params.reason;
-      back(typeof reason === "string" ? `refused=${encodeURIComponent(reason)}` : `error=${encodeURIComponent(error.code)}`);
-    }
+    const location = await PATHS[match![2]!]!(tenant, url.searchParams.get("ticket") ?? "", peerChain(request.socket as TLSSocket), request.socket.remoteAddress ?? null);
+    response.writeHead(303, { location, "cache-control": "no-store" }).end();
   }
 
   const server: Server = createServer({ ...credentials, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, (request, response) => {

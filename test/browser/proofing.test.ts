@@ -73,7 +73,7 @@ describe.skipIf(!browserAvailable)("identity proofing in person, in chromium", (
     await expect.poll(() => newCustomer.locator(".captcha-status").textContent(), { timeout: 20_000 }).toBe("Verifica completata.");
     await newCustomer.getByRole("button", { name: "Prosegui" }).click();
     await expect.poll(() => page.locator("h1").textContent()).toBe("Conferma il tuo indirizzo e-mail");
-    const [mail] = await smtp.waitFor(1);
+    const [mail] = await smtp.waitForMailsTo("luca.conti@example.it");
     await page.goto(/https?:\/\/\S+\/confirm-email\?code=\d{6}/.exec(mail!.text ?? "")![0]);
     await page.getByLabel("Domanda di sicurezza").selectOption("first_pet");
     await page.getByLabel("Risposta", { exact: true }).fill("Briciola");

@@ -11,7 +11,12 @@ export interface TestSmtpServer {
   start(): Promise<void>;
   /** Resolves when `count` messages have arrived in all. */
   waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
+  /** Resolves with the messages addressed to `address` when `count` of them have arrived (others may go elsewhere). */
+  waitForMailsTo(address: string, count?: number, timeoutMs?: number): Promise<ParsedMail[]>;
 }
+
+const addressedTo = (mail: ParsedMail, address: string) =>
+  [mail.to ?? []].flat().some((to) => to.value.some((v) => v.address?.toLowerCase() === address.toLowerCase()));
 
 /**
  * A real SMTP server on loopback (the `smtp-server` package) that requires AUTH and keeps what it
@@ -66,6 +71,15 @@ export async function startSmtpServer(credentials = { user: "tessera", pass: "s3
         await new Promise((r) => setTimeout(r, 25));
       }
       return messages;
+    },
+    async waitForMailsTo(address, count = 1, timeoutMs = 10_000) {
+      const started = Date.now();
+      for (;;) {
+        const mails = messages.filter((m) => addressedTo(m, address));
+        if (mails.length >= count) return mails;
+        if (Date.now() - started > timeoutMs) throw new Error(`${mails.length} of ${count} e-mails to ${address} arrived, among ${messages.length}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
     },
   };
 }

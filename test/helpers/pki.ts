@@ -60,3 +60,12 @@ export const ANE = {
   organizationName: "Ejemplo Ingeniería S.L.",
   organizationIdentifier: "VATES-B12345674",
 };
+
+/** The qcStatements extension of a certificate (PEM or DER file in `dir`), as `openssl asn1parse` reads it. */
+export async function qcStatementsOf(dir: string, file: string, inform: "PEM" | "DER" = "PEM"): Promise<string> {
+  const lines = (await openssl(["asn1parse", "-inform", inform, "-in", file], { cwd: dir })).stdout.split("\n");
+  const at = lines.findIndex((l) => l.includes("qcStatements"));
+  if (at < 0) return "";
+  const offset = Number(/^\s*(\d+):/.exec(lines[at + 1]!)![1]);
+  return (await openssl(["asn1parse", "-inform", inform, "-in", file, "-strparse", String(offset)], { cwd: dir })).stdout;
+}

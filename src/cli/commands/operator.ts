@@ -19,7 +19,7 @@ export function operatorCommand(io: CliIo, _status: ExitStatus): Command {
       .description("Give an account a staff role")
       .requiredOption("--account <identifier>", "the account (its e-mail, DNI or codice persona)")
       .addOption(new Option("--role <role>", "the role").choices([...OPERATOR_ROLES]).makeOptionMandatory())
-      .option("--point <id>", "the registration point, for a registration officer"),
+      .option("--point <id>", "the registration point of a registration officer, the desk of a desk officer"),
   ).action(async (_o: unknown, command: Command) => {
     const o = command.opts<{ tenant: string; account: string; role: OperatorRole; point?: string }>();
     await withServices(settingsFrom(command, io), async (store, deps) => {

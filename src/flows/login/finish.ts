@@ -6,16 +6,20 @@ import { createSession } from "../../identity/sessions.ts";
 import { enqueueMessage } from "../../messaging/outbox.ts";
 import { translator } from "../../shared/i18n/translate.ts";
 import type { StepContext, StepOutcome } from "../flow.ts";
-import type { LoginData } from "./data.ts";
+import { type LoginData, secondFactorPurpose } from "./data.ts";
+import { issueOtp } from "../../identity/otp.ts";
+import { maskContact } from "../../identity/identifiers.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
 
 /**
  * After the first factor (the password, and a new one if it had to change; or an upstream SPID/CIE
  * provider): done at level 1, else on to the second factor, with a passkey ceremony ready if the
  * account has one. Where two factors are mandatory (seed 001), every sign-in is at level 2, and
- * an account with no second factor (recovery codes are a fallback, not one) goes to activate one;
- * elsewhere an account without any cannot reach level 2 (SPID ErrorCode nr20). An upstream that
- * vouched for level 2 was two factors already.
+ * an account with no second factor (recovery codes are a fallback, not one) goes to activate one
+ * where the tenant offers the seed's ways to do so (SPID/CIE upstream, then an app); elsewhere an
+ * account without any cannot reach level 2 (SPID ErrorCode nr20): a professional's verified
+ * mobile and e-mail are their factors from activation on (seed 002). An upstream that
+ * vouched for level 2 was two factors already. A holder who chose where codes go gets one at once.
  */
 export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty, first: Method[]): Promise<StepOutcome<LoginData>> {
   const mandatory = ctx.tenant.policy.twoFactor.mandatory;
@@ -24,14 +28,23 @@ export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Acc
   if (level === 1) return signedIn(ctx, account, 1, first);
   const factors = await availableSecondFactors(ctx.deps, ctx.tenant, account);
   const data = { passwordChange: undefined, firstFactor: first };
-  if (mandatory && factors.every((f) => f === "recovery_code")) {
+  const activatable = ctx.tenant.policy.factors.secondFactors.includes("upstream");
+  if (mandatory && activatable && factors.every((f) => f === "recovery_code")) {
     return { type: "advance", to: "activate_2fa", accountId: account.id, data, notice: { code: "login.activate_2fa.needed" } };
   }
   if (factors.length === 0) {
     return { type: "reject", errors: [{ field: "identifier", code: "no_second_factor", message: translator(ctx.locale)("login.no_second_factor") }] };
   }
   const passkey = factors.includes("passkey") ? await beginPasskeyAuthentication(ctx.deps, ctx.tenant, account, rp) : undefined;
-  return { type: "advance", to: "second_factor", accountId: account.id, data: { ...data, ...(passkey ? { passkey } : {}) } };
+  const advance = { type: "advance" as const, to: "second_factor", accountId: account.id, data: { ...data, ...(passkey ? { passkey } : {}) } };
+  // Codes go at once where the holder set them to go ("según lo tenga configurado", seed 002).
+  const preferred = account.preferredFactor;
+  if (preferred && factors.includes(preferred)) {
+    const destination = preferred === "sms" ? account.phone! : account.email!;
+    const sent = await issueOtp(ctx.deps, ctx.tenant, { purpose: secondFactorPurpose(ctx.flow.id, preferred), channel: preferred, destination, locale: account.locale ?? ctx.locale });
+    if (sent.ok) return { ...advance, notice: { code: preferred === "sms" ? "login.sms_sent" : "login.email_sent", params: { to: maskContact(destination) } } };
+  }
+  return advance;
 }
 
 /** After the password: the first factor is the password. */

@@ -1,13 +1,11 @@
 import { recordAuditBy } from "../../audit/service.ts";
 import type { Account } from "../../identity/accounts.ts";
 import type { Actor, IdentityDeps } from "../../identity/deps.ts";
-import { loadHierarchy } from "../../pki/authorities.ts";
 import type { PkiDeps } from "../../pki/deps.ts";
 import { OID } from "../../pki/extensions.ts";
 import { verifyPdfSignature, verifySignedData, type SignatureVerdict } from "../../pki/signatures.ts";
-import { parseCertificates, revocationStatus, subjectSerialNumber, validateChain } from "../../pki/validation.ts";
-import { serialHex } from "../../pki/certificate.ts";
-import { rdnText } from "../../pki/names.ts";
+import { subjectSerialNumber } from "../../pki/validation.ts";
+import { type CheckedCertificate, checkTrustedCertificate, trustAnchorsOf } from "../../pki/trust.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import * as asn1js from "asn1js";
@@ -45,19 +43,10 @@ export async function contractFor(deps: IdentityDeps, tenant: Tenant, account: A
   return Buffer.from(pdf);
 }
 
-/**
- * The trusted certificates of one of the policy's trust lists, with the tenant's own CAs where
- * asked: its root and its issuing CA, since a browser presents a card's certificate alone.
- */
-export async function trustAnchors(deps: PkiDeps, tenant: Tenant, list: "signature" | "cns" | "csca"): Promise<pkijs.Certificate[]> {
-  const trust = proofingPolicy(tenant).trust[list];
-  const anchors = parseCertificates(trust.pem);
-  if (trust.tenantPki) {
-    const hierarchy = await loadHierarchy(deps, tenant);
-    if (hierarchy) anchors.push(hierarchy.root.certificate, hierarchy.issuing.certificate);
-  }
-  return anchors;
-}
+/** The certificates of one of the proofing policy's trust lists. */
+export const trustAnchors = (deps: PkiDeps, tenant: Tenant, list: "signature" | "cns" | "csca") => trustAnchorsOf(deps, tenant, proofingPolicy(tenant).trust[list]);
+
+const REFUSALS = { untrusted: "certificate_untrusted", expired: "certificate_expired", revoked: "certificate_revoked", status_unknown: "revocation_unknown" } as const;
 
 /** The certificate checks shared by the signature and CNS methods: chain, validity, revocation, codice fiscale. */
 export async function checkCertificate(
@@ -68,16 +57,12 @@ export async function checkCertificate(
   intermediates: pkijs.Certificate[],
   list: "signature" | "cns",
   codiceFiscaleOf: (certificate: pkijs.Certificate) => string | undefined,
-): Promise<Record<string, unknown>> {
-  const now = deps.clock.now();
-  const chain = await validateChain(signer, intermediates, await trustAnchors(deps, tenant, list), now);
-  if (!chain.ok) throw new ProofingRefusal(chain.problem === "expired" ? "certificate_expired" : "certificate_untrusted", chain.detail);
-  const revocation = await revocationStatus(signer, chain.issuer, now);
-  if (revocation.status === "revoked") throw new ProofingRefusal("certificate_revoked", `revoked on ${new Date(revocation.at).toISOString()}`);
-  if (revocation.status === "unknown") throw new ProofingRefusal("revocation_unknown", revocation.detail);
+): Promise<CheckedCertificate> {
+  const verdict = await checkTrustedCertificate(deps, tenant, proofingPolicy(tenant).trust[list], signer, intermediates);
+  if (!verdict.ok) throw new ProofingRefusal(REFUSALS[verdict.problem], verdict.detail);
   const codiceFiscale = codiceFiscaleOf(signer);
   if (!codiceFiscale || codiceFiscale !== account.fiscalCode) throw new ProofingRefusal("fiscal_code_mismatch", `the certificate is for ${codiceFiscale ?? "no codice fiscale"}`);
-  return { subject: rdnText(signer.subject), issuer: rdnText(signer.issuer), serial: serialHex(signer.serialNumber), revocation: revocation.source };
+  return verdict.checked;
 }
 
 /** EN 319 412-1: the serialNumber attribute `TINIT-<codice fiscale>`. */

@@ -26,6 +26,13 @@ export function formatDate(ms: number, locale: string, timeZone: string, style: 
   return format.format(ms);
 }
 
+/** Whether `value` is a day of the calendar written YYYY-MM-DD (2026-02-30 is not). */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
 /** The calendar day (YYYY-MM-DD) in the zone. */
 export function dayOf(ms: number, timeZone: string): string {
   return formatDate(ms, "en-CA", timeZone, "numeric");

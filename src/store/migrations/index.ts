@@ -10,6 +10,7 @@ import * as m0007 from "./0007-decoy-hash.ts";
 import * as m0008 from "./0008-broker.ts";
 import * as m0009 from "./0009-pki.ts";
 import * as m0010 from "./0010-proofing.ts";
+import * as m0011 from "./0011-professionals.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -27,6 +28,7 @@ const all: Record<string, VersionedMigration> = {
   "0008-broker": m0008,
   "0009-pki": m0009,
   "0010-proofing": m0010,
+  "0011-professionals": m0011,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

@@ -53,6 +53,12 @@ export function flowRepo(db: Kysely<Database>, dialect: Dialect) {
       return Number(result.numDeletedRows);
     },
 
+    /** Ends the account's open flows of a kind (a newer one replaces them); returns how many. */
+    async deleteOpen(tenantId: string, accountId: string, kind: string): Promise<number> {
+      const result = await db.deleteFrom("flows").where("tenant_id", "=", tenantId).where("account_id", "=", accountId).where("kind", "=", kind).where("state", "=", "active").executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     async delete(id: string): Promise<void> {
       await db.deleteFrom("flows").where("id", "=", id).execute();
     },

@@ -15,6 +15,7 @@ import { clientConsentRepo, oidcClientRepo, oidcModelRepo, signingKeyRepo } from
 import { otpRepo } from "./otp.ts";
 import { pkiRepo } from "./pki.ts";
 import { proofingRepo } from "./proofing.ts";
+import { professionalsRepo } from "./professionals.ts";
 import { samlRepo } from "./saml.ts";
 import { outboxRepo } from "./outbox.ts";
 import { sessionRepo } from "./sessions.ts";
@@ -44,6 +45,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     saml: samlRepo(db),
     pki: pkiRepo(db),
     proofing: proofingRepo(db),
+    professionals: professionalsRepo(db),
   };
 }
 

@@ -7,7 +7,14 @@ import { FACTOR_ACTIONS, FIRST_STEP, SETTINGS_ACTIONS, type SettingsAction, type
 import { type Account, findAccount } from "../../identity/accounts.ts";
 import { listConsents } from "../../identity/consents.ts";
 import { generateRecoveryCodes } from "../../identity/recovery-codes.ts";
-import { accessHistory, changePassword, exportPersonalData, factorsOf, removeFactor, setLoginNotifications, withdrawMarketing } from "../../identity/self-service.ts";
+import { accessHistory, changePassword, exportPersonalData, factorsOf, removeFactor, setLoginNotifications, setPreferredFactor, withdrawMarketing } from "../../identity/self-service.ts";
+import { endMembership } from "../../flows/professionals/certificates.ts";
+import { findMembership, membershipOf } from "../../flows/professionals/memberships.ts";
+import type { IdentityDeps } from "../../identity/deps.ts";
+import { findOrganization, representedBy } from "../../identity/organizations.ts";
+import { issuedOf } from "../../pki/issuance.ts";
+import type { Tenant } from "../../tenants/tenant.ts";
+import { HOLDER_REASONS, type HolderCertificate } from "../views/professionals.ts";
 import { listSessions, revokeAllSessions, revokeSession } from "../../identity/sessions.ts";
 import { type FieldIssue, TesseraError, ValidationError } from "../../shared/errors.ts";
 import { isMessageKey, type MessageKey } from "../../shared/i18n/translate.ts";
@@ -18,14 +25,25 @@ import { requireFactorSession, requireFreshSession } from "../fresh-session.ts";
 import type { FlowRegistry } from "../flows.ts";
 import { pageContext } from "../page-context.ts";
 import { totpQr, withoutKeyHint } from "../views/totp.ts";
-import { actorOf, identityDeps, inTransaction, tenantUrl, type WebServices } from "../services.ts";
+import { actorOf, identityDeps, inTransaction, pkiDeps, tenantUrl, type WebServices } from "../services.ts";
 import { clearSessionCookie } from "../session-cookie.ts";
 import { accountPage, recoveryCodesPage } from "../views/account.ts";
 import { flowForm, flowPage } from "../views/flow-page.ts";
 import type { FormState } from "../views/form.ts";
 import { html as tag } from "../views/html.ts";
 
-const NOTICES: MessageKey[] = ["proofing.approved", "proofing.method_changed", "proofing.video.booked_notice", "account.saved", "account.totp.added", "account.signed_out_session", "enrol.email_sent", "enrol.sms_sent", "login.sms_sent", "login.email_sent"];
+const NOTICES: MessageKey[] = ["account.certificate.revoked", "proofing.approved", "proofing.method_changed", "proofing.video.booked_notice", "account.saved", "account.totp.added", "account.signed_out_session", "enrol.email_sent", "enrol.sms_sent", "login.sms_sent", "login.email_sent"];
+
+/** A professional's memberships with a certificate (or on the way to one), and whether they represent an organisation. */
+async function professionalView(deps: IdentityDeps, tenant: Tenant, account: Account): Promise<{ certificates: HolderCertificate[]; representative: boolean }> {
+  const certificates: HolderCertificate[] = [];
+  for (const row of await deps.repos.professionals.membershipsOfAccount(tenant.id, account.id)) {
+    const membership = membershipOf(row);
+    if (membership.state === "refused" || membership.state === "requested") continue;
+    certificates.push({ membership, organization: await findOrganization(deps, tenant, membership.organizationId) });
+  }
+  return { certificates, representative: (await representedBy(deps, tenant, account.id)).length > 0 };
+}
 
 /**
  * The self-service panel as pages, `/t/<tenant>/account`: without a session, to the sign-in page
@@ -41,7 +59,7 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
     return request.session ? findAccount(identityDeps(services), request.tenant!, request.session.accountId) : undefined;
   }
 
-  async function panel(request: FastifyRequest, reply: FastifyReply, state: FormState, notice?: string) {
+  async function panel(request: FastifyRequest, reply: FastifyReply, state: FormState, notice?: string, status = state.errors.length ? 400 : 200) {
     const account = await accountOf(request);
     if (!account) return reply.redirect(loginUrl(request), 303);
     const deps = identityDeps(services);
@@ -56,8 +74,9 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
       applications: await applicationsOf(deps, tenant, account.id),
       passwordFields: [newPasswordField(tenant, request.t)],
       ...(account.state === "awaiting_proofing" && tenant.policy.enrolment ? { proofing: await applicantView(services, request, account) } : {}),
+      ...(tenant.policy.professionals.enabled ? { professional: await professionalView(deps, tenant, account) } : {}),
     }, state, notice);
-    return html(reply, state.errors.length ? 400 : 200, page);
+    return html(reply, status, page);
   }
 
   /**
@@ -139,6 +158,37 @@ ${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_toke
     app.post("/password", async (request, reply) => {
       const password = String((request.body as Form | undefined)?.password ?? "");
       return change(request, reply, (deps, account) => changePassword(deps, request.tenant!, account, password, actorOf(request), request.session!.id));
+    });
+
+    app.post("/preferences/codes", async (request, reply) => {
+      const factor = (request.body as Form | undefined)?.factor;
+      const chosen = factor === "sms" || factor === "email" ? factor : null;
+      return change(request, reply, (deps, account) => setPreferredFactor(deps, request.tenant!, account, chosen, actorOf(request)), { factors: true });
+    });
+
+    /** "Revocar el certificado" (seed 002): at once, after a recent sign-in; refusals show on the panel. */
+    app.post<{ Params: { id: string } }>("/certificates/:id/revoke", async (request, reply) => {
+      const away = await signInAgain(request);
+      if (away) return reply.redirect(away, 303);
+      const account = (await accountOf(request))!;
+      const reason = HOLDER_REASONS.find((r) => r === (request.body as Form | undefined)?.reason);
+      try {
+        if (!reason) throw new TesseraError("pki.invalid_reason", "choose a reason", { params: { field: "reason" } });
+        await endMembership(pkiDeps(services), request.tenant!, request.params.id, reason, { holder: account }, actorOf(request));
+      } catch (err) {
+        if (!(err instanceof TesseraError) || err.status >= 500) throw err;
+        return panel(request, reply, { errors: [{ field: "certificates", code: err.code, message: err.message, params: err.params }], values: {}, t: request.t }, undefined, err.status);
+      }
+      return reply.redirect(`${base(request)}?notice=account.certificate.revoked#certificates`, 303);
+    });
+
+    app.get<{ Params: { id: string } }>("/certificates/:id.pem", async (request, reply) => {
+      const account = await accountOf(request);
+      if (!account) return reply.redirect(loginUrl(request), 303);
+      const membership = await findMembership(identityDeps(services), request.tenant!, request.params.id);
+      const row = membership.accountId === account.id && membership.certificateSerial ? (await services.store.repos.pki.certificatesBySerial(request.tenant!.id, membership.certificateSerial))[0] : undefined;
+      if (!row) throw new TesseraError("membership.not_found", "no such certificate", { status: 404 });
+      return reply.type("application/x-pem-file").header("content-disposition", `attachment; filename="${row.serial}.pem"`).send(issuedOf(row).pem);
     });
 
     app.post("/notifications", async (request, reply) => {

@@ -66,6 +66,7 @@ export function flowApiRoutes(services: WebServices, registry: FlowRegistry) {
     app.post("/", async (request, reply) => {
       const body = parseBody(Create, request.body);
       const definition = definitionOf(request, body.kind);
+      if (definition.openedByServer) throw new TesseraError("flow.not_startable", `a ${body.kind} flow is opened by its e-mailed link, not by a client`, { status: 403 });
       const tenant = request.tenant!;
       let flow: Flow<object>;
       switch (body.kind) {

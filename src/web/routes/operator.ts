@@ -118,6 +118,9 @@ export function operatorRoutes(services: WebServices) {
         if (grant.role === "registration_officer") {
           const point = tenant.policy.enrolment?.points.find((p) => p.id === grant.point);
           queues.push({ title: t("operator.queue.in_person", { point: point?.name ?? grant.point ?? "" }), rows: await rows(tenant, await deps.repos.proofing.queue(tenant.id, { states: ["pending"], method: "in_person", point: grant.point! })) });
+        } else if (grant.role === "desk_officer") {
+          // The professionals' desks have a console of their own (routes/desk.ts).
+          continue;
         } else if (grant.role === "video_operator") {
           queues.push({ title: t("operator.queue.video"), rows: await rows(tenant, await deps.repos.proofing.queue(tenant.id, { states: ["pending"], method: "video" })) });
         } else {

@@ -3,13 +3,13 @@ import { z } from "zod";
 import { type Account, findAccount } from "../../identity/accounts.ts";
 import { latestCase, openCase, type ProofingCase } from "../../flows/proofing/cases.ts";
 import { ChipUpload, proofByCie } from "../../flows/proofing/cie.ts";
-import { cnsTicket } from "../../flows/proofing/cns.ts";
 import { contractFor, submitSignedContract } from "../../flows/proofing/signature.ts";
 import { availableSlots, bookVideo } from "../../flows/proofing/video.ts";
 import { IDENTIFICATION_METHODS } from "../../tenants/policy.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { needsLevel } from "../plugins/session.ts";
 import { actorOf, pkiDeps, tenantUrl, type WebServices } from "../services.ts";
+import { mtlsTicket } from "../mtls.ts";
 import { parseBody } from "../validate.ts";
 import { readMultipart } from "../multipart.ts";
 import type { ApplicantView } from "../views/proofing.ts";
@@ -110,7 +110,7 @@ export function proofingRoutes(services: WebServices) {
     app.get("/cns", async (request, reply) => {
       if (!services.mtlsUrl) throw new TesseraError("proofing.cns_unavailable", "CNS identification is not available on this server", { status: 404 });
       const account = await applicantOf(services, request);
-      const ticket = cnsTicket(deps, request.tenant!, account);
+      const ticket = mtlsTicket(deps, request.tenant!, "cns", account.id);
       return reply.redirect(`${services.mtlsUrl}/t/${request.tenant!.id}/proofing/cns?ticket=${encodeURIComponent(ticket)}`, 303);
     });
   };

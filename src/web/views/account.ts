@@ -11,6 +11,7 @@ import { layout, type PageContext } from "./layout.ts";
 import { claimLabel, shownClaims } from "./oidc.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
 import { type ApplicantView, applicantSection } from "./proofing.ts";
+import { certificatesSection, type HolderCertificate } from "./professionals.ts";
 
 export interface PanelData {
   account: Account;
@@ -24,6 +25,8 @@ export interface PanelData {
   passwordFields: FieldSpec[];
   /** An identity request awaiting proofing: its state and what to do next. */
   proofing?: ApplicantView;
+  /** A professional's certificates, one per organisation (tenants with professionals), and whether they represent any. */
+  professional?: { certificates: HolderCertificate[]; representative: boolean };
 }
 
 /** "Chrome on Android": enough to recognise a device in the list, from its User-Agent. */
@@ -36,8 +39,9 @@ export function deviceOf(userAgent: string | null): string {
 
 /**
  * The self-service panel (seed 002: "Desde este panel podrá realizar diversas acciones"): personal
- * and contact data, password, second factors, sessions, sign-in history, consents, a copy of
- * one's data, and suspending or revoking the identity. Every change is a form of its own.
+ * and contact data (and where sign-in codes go), a professional's certificates, password, second
+ * factors, sessions, sign-in history, consents, a copy of one's data, and suspending or revoking
+ * the identity. Every change is a form of its own.
  */
 export function accountPage(ctx: PageContext, tenant: Tenant, data: PanelData, state: FormState, notice?: string): SafeHtml {
   const { t } = ctx;
@@ -61,6 +65,13 @@ ${account.address ? row(t("enrol.field.address"), `${account.address}, ${account
 <div><dt>${t("enrol.field.email")}</dt><dd>${account.email ?? "—"} ${post(`${base}/settings`, t("account.change"), { action: "change_email" }, "button link")}</dd></div>
 <div><dt>${t("enrol.field.mobile")}</dt><dd>${account.phone ?? "—"} ${post(`${base}/settings`, t("account.change"), { action: "change_mobile" }, "button link")}</dd></div>
 </dl>
+${
+  tenant.policy.factors.secondFactors.includes("sms") && tenant.policy.factors.secondFactors.includes("email")
+    ? html`<form method="post" action="${base}/preferences/codes" class="inline-form"><fieldset><legend>${t("account.codes_by")}</legend>
+${(["sms", "email", ""] as const).map((f) => html`<div class="field radio"><input type="radio" id="codes-${f || "ask"}" name="factor" value="${f}"${(account.preferredFactor ?? "") === f ? html` checked` : ""}><label for="codes-${f || "ask"}">${t(f === "sms" ? "account.codes_by.sms" : f === "email" ? "account.codes_by.email" : "account.codes_by.ask")}</label></div>`)}
+</fieldset><button type="submit" class="button">${t("account.save")}</button></form>`
+    : ""
+}
 <form method="post" action="${base}/notifications" class="inline-form">
   <div class="field checkbox"><input type="checkbox" id="notify_on_login" name="login" value="on"${account.notifyOnLogin ? html` checked` : ""}><label for="notify_on_login">${t("account.notify_on_login")}</label></div>
   <button type="submit" class="button">${t("account.save")}</button>
@@ -125,7 +136,7 @@ ${post(`${base}/settings`, t("account.suspend"), { action: "suspend" })} ${post(
 <form method="post" action="/t/${tenant.id}/logout" class="inline-form"><button type="submit" class="button">${t("account.logout")}</button></form></div>
 ${notice ? html`<div class="notice" role="status">${notice}</div>` : ""}
 ${errorSummary(state)}
-${data.proofing ? applicantSection(ctx, tenant, account, data.proofing) : ""}${personal}${contacts}${password}${secondFactors}${sessions}${history}${applications}${consents}${yourData}`,
+${data.proofing ? applicantSection(ctx, tenant, account, data.proofing) : ""}${personal}${data.professional ? certificatesSection(ctx, tenant, account, data.professional.certificates, data.professional.representative) : ""}${contacts}${password}${secondFactors}${sessions}${history}${applications}${consents}${yourData}`,
   });
 }
 

@@ -1,3 +1,4 @@
+import { isCalendarDate } from "../../../shared/i18n/dates.ts";
 import { z } from "zod";
 import { personalColumns } from "../../../identity/accounts.ts";
 import { codiceFiscaleMismatches, decodeCodiceFiscale } from "../../../identity/codice-fiscale.ts";
@@ -42,13 +43,6 @@ type Input = Partial<Record<Field, string>>;
 const Input = z.object(Object.fromEntries(FIELDS.map((f) => [f, text(120)])) as Record<Field, ReturnType<typeof text>>);
 
 const OPTIONAL: Field[] = ["pec"];
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function validDate(value: string): boolean {
-  if (!ISO_DATE.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
 
 /**
  * Step 6: personal data, as the identity document and the health card show them. The place of
@@ -121,7 +115,7 @@ export function enterPersonalData(outside: { attempts: AttemptStore; clockNow():
       if (input.sex && sex !== "M" && sex !== "F") fail("sex", "enrol.invalid_sex");
 
       const birthDate = input.birth_date;
-      const birthDateOk = birthDate !== undefined && validDate(birthDate);
+      const birthDateOk = birthDate !== undefined && isCalendarDate(birthDate);
       if (birthDate && !birthDateOk) fail("birth_date", "enrol.invalid_date");
       else if (birthDate && (birthDate > today || birthDate < "1900-01-01")) fail("birth_date", "enrol.birth_date_range");
 
@@ -161,7 +155,7 @@ export function enterPersonalData(outside: { attempts: AttemptStore; clockNow():
         fail("health_card_number", "health_card.invalid");
       }
       if (input.health_card_expiry) {
-        if (!validDate(input.health_card_expiry)) fail("health_card_expiry", "enrol.invalid_date");
+        if (!isCalendarDate(input.health_card_expiry)) fail("health_card_expiry", "enrol.invalid_date");
         else if (input.health_card_expiry < today) fail("health_card_expiry", "health_card.expired");
       }
       if (input.postal_code && !/^\d{5}$/.test(input.postal_code)) fail("postal_code", "address.postal_code");
@@ -233,8 +227,8 @@ function checkDates(
   what: "document",
   fail: (field: Field, code: string) => void,
 ) {
-  const issuedOk = issued !== undefined && validDate(issued);
-  const expiresOk = expires !== undefined && validDate(expires);
+  const issuedOk = issued !== undefined && isCalendarDate(issued);
+  const expiresOk = expires !== undefined && isCalendarDate(expires);
   if (issued && !issuedOk) fail("document_issue_date", "enrol.invalid_date");
   if (expires && !expiresOk) fail("document_expiry_date", "enrol.invalid_date");
   if (issuedOk && issued > today) fail("document_issue_date", `${what}.issued_in_future`);
