@@ -40,6 +40,8 @@ export type Method =
   | "recovery_code"
   | "passkey"
   | "passkey_synced"
+  /** A professional card's certificate, its key unlocked by the card's PIN (seed 002). */
+  | "card"
   /** Through an upstream SPID or CIE identity provider (a broker tenant), at level 1 or at level 2 or above. */
   | "spid"
   | "cie"
@@ -54,6 +56,7 @@ const AMR: Record<Method, string[]> = {
   recovery_code: ["otp"],
   passkey: ["hwk", "user"],
   passkey_synced: ["swk", "user"],
+  card: ["sc", "pin"],
   spid: ["spid"],
   cie: ["cie"],
   // Two factors, vouched for by the upstream (SPID/CIE level 2 is multi-factor by definition).
@@ -69,18 +72,19 @@ export function amrFor(methods: readonly Method[]): string[] {
   return withMfa(methods.flatMap((m) => AMR[m]));
 }
 
-const SECOND_FACTOR_AMR = new Set(["otp", "sms", "hwk", "swk"]);
+const SECOND_FACTOR_AMR = new Set(["otp", "sms", "hwk", "swk", "sc"]);
 
 /**
  * Sorted, without duplicates, and with `mfa` when a password (something known) and a possession
- * factor were both used, or a passkey with user verification (a key unlocked by PIN or biometrics
- * is two factors by itself), or an upstream SPID/CIE provider signed the user in at level 2.
+ * factor were both used, or a passkey with user verification or a smart card unlocked by its PIN
+ * (a key unlocked by PIN or biometrics is two factors by itself), or an upstream SPID/CIE
+ * provider signed the user in at level 2.
  */
 export function withMfa(amr: readonly string[]): string[] {
   const values = new Set(amr.filter((v) => v !== "mfa"));
   const possession = [...values].some((v) => SECOND_FACTOR_AMR.has(v));
   const vouched = amr.includes("mfa") && [...values].some((v) => FEDERATED_AMR.has(v));
-  if (vouched || (possession && (values.has("pwd") || values.has("user")))) values.add("mfa");
+  if (vouched || (possession && (values.has("pwd") || values.has("user") || values.has("pin")))) values.add("mfa");
   return [...values].sort();
 }
 

@@ -8,7 +8,9 @@ import * as x509 from "@peculiar/x509";
 import type { FastifyBaseLogger } from "fastify";
 import { findAccount } from "../identity/accounts.ts";
 import { submitStep } from "../flows/engine.ts";
-import { handshakeProof, MEMBERSHIP_REQUEST } from "../flows/membership-request/data.ts";
+import { LOGIN } from "../flows/login/data.ts";
+import { MEMBERSHIP_REQUEST } from "../flows/membership-request/data.ts";
+import { handshakeProof } from "../flows/professionals/card.ts";
 import { proofByCns } from "../flows/proofing/cns.ts";
 import type { Secrets } from "../shared/crypto/secrets.ts";
 import type { Clock } from "../shared/clock.ts";
@@ -22,10 +24,13 @@ x509.cryptoProvider.set(globalThis.crypto);
 
 const TICKET_MS = 10 * 60_000;
 
-/** What a browser goes to the mutual-TLS endpoint for: identification by CNS (seed 000), or a professional's request with their card (seed 002). */
-export type MtlsPurpose = "cns" | "card";
+/**
+ * What a browser goes to the mutual-TLS endpoint for: identification by CNS (seed 000), a
+ * professional's request with their card, or a sign-in with it (seed 002).
+ */
+export type MtlsPurpose = "cns" | "card" | "login";
 
-const TICKET_ERRORS: Record<MtlsPurpose, string> = { cns: "proofing.ticket_invalid", card: "professionals.ticket_invalid" };
+const TICKET_ERRORS: Record<MtlsPurpose, string> = { cns: "proofing.ticket_invalid", card: "professionals.ticket_invalid", login: "login.card.ticket_invalid" };
 
 /**
  * The browser crosses to another origin at the mutual-TLS endpoint, so it carries a ticket: what
@@ -84,11 +89,13 @@ async function selfSigned(hostname: string): Promise<{ cert: string; key: string
  * The mutual-TLS endpoint (`--mtls-port`) for certificates on cards: a TLS server that asks every
  * client for a certificate, accepts any in the handshake, and leaves the checking to Tessera (chain
  * to the tenant's trust list, revocation, the holder's identifier), so that a refusal is told in
- * words on the page the browser goes back to rather than as a broken connection. Two paths, each
+ * words on the page the browser goes back to rather than as a broken connection. Three paths, each
  * reached with a ticket and answering with a redirect back:
  * - `GET /t/<tenant>/proofing/cns?ticket=…`: identification by CNS (flows/proofing/cns.ts), back to the panel;
  * - `GET /t/<tenant>/request/card?ticket=…`: a professional's request with their card
- *   (flows/membership-request), back to the request's page.
+ *   (flows/membership-request), back to the request's page;
+ * - `GET /t/<tenant>/login/card?ticket=…`: a sign-in with the card (flows/login/steps/card.ts),
+ *   on to the sign-in's page that opens the session.
  */
 export async function startMtlsServer(options: {
   port: number;
@@ -121,18 +128,21 @@ export async function startMtlsServer(options: {
     }
   }
 
-  /** A professional's request: the card step of its flow, with the chain and the proof it came from this handshake. */
-  async function card(tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null): Promise<string> {
-    const requests = `${tenantUrl(services, tenant)}/request`;
+  /**
+   * The card step of a flow (a request with a card, a sign-in with one): the chain, with the proof
+   * it came from this handshake, submitted as the browser bound to the flow would; then back to
+   * the tenant's origin: `done` where the step went on, `refused` with the reason where not.
+   */
+  async function cardStep(tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null, flow: { kind: typeof MEMBERSHIP_REQUEST | typeof LOGIN; purpose: MtlsPurpose; start: string; done: (flowId: string) => string; refused: (flowId: string) => string }): Promise<string> {
     let flowId: string;
     try {
-      flowId = redeemMtlsTicket(deps, tenant, "card", ticket);
+      flowId = redeemMtlsTicket(deps, tenant, flow.purpose, ticket);
     } catch (error) {
       if (!(error instanceof TesseraError)) throw error;
-      return `${requests}?error=${encodeURIComponent(error.code)}`;
+      return `${flow.start}?error=${encodeURIComponent(error.code)}`;
     }
-    const definition = registry.forTenant(tenant, MEMBERSHIP_REQUEST);
-    if (!definition) return `${requests}?error=http.not_found`;
+    const definition = registry.anyForTenant(tenant, flow.kind);
+    if (!definition) return `${flow.start}?error=http.not_found`;
     try {
       const { outcome } = await submitStep(services, tenant, definition, flowId, {
         step: "card",
@@ -145,18 +155,31 @@ export async function startMtlsServer(options: {
         tenantUrl: tenantUrl(services, tenant),
       });
       const refused = outcome.type === "reject" ? outcome.errors[0]?.code : undefined;
-      return `${requests}/${flowId}${refused ? `?error=${encodeURIComponent(refused)}` : ""}`;
+      return refused ? `${flow.refused(flowId)}?error=${encodeURIComponent(refused)}` : flow.done(flowId);
     } catch (error) {
       if (!(error instanceof TesseraError) || error.status >= 500) throw error;
-      return `${requests}/${flowId}?error=${encodeURIComponent(error.code)}`;
+      return `${flow.refused(flowId)}?error=${encodeURIComponent(error.code)}`;
     }
   }
 
-  const PATHS: Record<string, (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => Promise<string>> = { "proofing/cns": cns, "request/card": card };
+  /** A professional's request: back to its page, made or with the card's refusal. */
+  const requestCard = (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => {
+    const requests = `${tenantUrl(services, tenant)}/request`;
+    const page = (flowId: string) => `${requests}/${flowId}`;
+    return cardStep(tenant, ticket, chain, ip, { kind: MEMBERSHIP_REQUEST, purpose: "card", start: requests, done: page, refused: page });
+  };
+
+  /** A sign-in: on to open the session on the tenant's origin, or back to the sign-in page with the reason. */
+  const loginCard = (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => {
+    const login = `${tenantUrl(services, tenant)}/login`;
+    return cardStep(tenant, ticket, chain, ip, { kind: LOGIN, purpose: "login", start: login, done: (flowId) => `${login}/${flowId}/card-answer`, refused: () => login });
+  };
+
+  const PATHS: Record<string, (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => Promise<string>> = { "proofing/cns": cns, "request/card": requestCard, "login/card": loginCard };
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? "/", "https://mtls.invalid");
-    const match = /^\/t\/([a-z][a-z0-9-]{1,31})\/(proofing\/cns|request\/card)$/.exec(url.pathname);
+    const match = /^\/t\/([a-z][a-z0-9-]{1,31})\/(proofing\/cns|request\/card|login\/card)$/.exec(url.pathname);
     const tenant = match && request.method === "GET" ? await findTenant(services.store.repos, match[1]!) : undefined;
     if (!tenant) {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");

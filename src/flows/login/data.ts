@@ -14,6 +14,8 @@ export interface LoginData {
   firstFactor?: Method[];
   /** The upstream a sign-in "Entra con SPID/CIE" goes through (broker tenants). */
   upstream?: string;
+  /** The professional card a sign-in with a card was made with (its certificate's serial), once checked. */
+  card?: string;
   /** The authenticator app being set up at the 2FA activation, and until when it counts. */
   totp?: { factorId: string; expiresAt?: number };
 }

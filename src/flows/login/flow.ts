@@ -1,7 +1,9 @@
 import type { AttemptStore } from "../../identity/brute-force.ts";
 import type { UpstreamAnswers } from "../../identity/upstream-identity.ts";
+import type { PkiRuntime } from "../../pki/deps.ts";
 import type { FlowDefinition } from "../flow.ts";
 import { LOGIN, type LoginData } from "./data.ts";
+import { cardSignedIn, signInWithCard } from "./steps/card.ts";
 import { changeExpiredPassword } from "./steps/change-password.ts";
 import { identify } from "./steps/identify.ts";
 import { activateSecondFactor } from "./steps/activate-second-factor.ts";
@@ -17,10 +19,11 @@ import { upstreamAnswer } from "./steps/upstream.ts";
  *   identify → [password_change] → (level 1: complete) | second_factor → complete
  *                                                      | activate_2fa → totp_setup | upstream → complete
  *   upstream ("Entra con SPID/CIE") → [first_password | link_password] → complete | second_factor …
+ *   card (a professional card over mutual TLS) → card_signed → complete
  *
  * second_factor and activate_2fa reach the upstream step for a step-up through SPID/CIE.
  */
-export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => number; upstreams: UpstreamAnswers }): FlowDefinition<LoginData> {
+export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => number; upstreams: UpstreamAnswers; pki: PkiRuntime }): FlowDefinition<LoginData> {
   return {
     kind: LOGIN,
     firstStep: "identify",
@@ -34,6 +37,8 @@ export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => num
       link_password: linkWithPassword(outside.attempts, outside.clockNow),
       activate_2fa: activateSecondFactor,
       totp_setup: setUpTotp,
+      card: signInWithCard(outside),
+      card_signed: cardSignedIn,
     },
   };
 }

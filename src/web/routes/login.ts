@@ -8,10 +8,12 @@ import { maskContact } from "../../identity/identifiers.ts";
 import { findAccount } from "../../identity/accounts.ts";
 import { type Level, minimumSessionLevel } from "../../identity/levels.ts";
 import { findSession, revokeSession } from "../../identity/sessions.ts";
+import type { Tenant } from "../../tenants/tenant.ts";
+import { mtlsTicket } from "../mtls.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { brokerContexts, isBroker, sendToUpstream } from "../broker-context.ts";
 import { errorPage } from "../views/error-page.ts";
-import type { MessageKey } from "../../shared/i18n/translate.ts";
+import { isMessageKey, type MessageKey } from "../../shared/i18n/translate.ts";
 import { browserFlows, type Form, html, safeReturnTo } from "../browser-flows.ts";
 import type { FlowRegistry } from "../flows.ts";
 import { pageContext } from "../page-context.ts";
@@ -42,6 +44,8 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
   };
 
   const brokerContext = brokerContexts(services);
+  /** Whether the tenant's portal offers the professional card (seed 002), on a server with a mutual-TLS endpoint. */
+  const cardLogin = (tenant: Tenant) => tenant.policy.professionals.enabled && Boolean(services.mtlsUrl);
   /** The tenant's upstream SPID/CIE identity providers, for its buttons (none for other tenants). */
   const upstreamsOf = async (request: FastifyRequest): Promise<UpstreamButton[]> =>
     isBroker(request.tenant!) ? (await listUpstreams(identityDeps(services), request.tenant!)).map((u) => ({ id: u.id, scheme: u.scheme, name: u.displayName })) : [];
@@ -81,7 +85,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       if (flow.step === "identify") {
         const state = flows.formState(request, outcome.errors, form);
         await allowReturn(request, reply, flow.data.returnTo);
-        return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo, upstreams: await upstreamsOf(request) }));
+        return html(reply, 400, loginPage(pageContext(request), request.tenant!, { fields: await identifyFields(request), state, level: flow.data.level, returnTo: flow.data.returnTo, upstreams: await upstreamsOf(request), card: cardLogin(request.tenant!) }));
       }
       return renderStep(request, reply, flow, flows.formState(request, outcome.errors, form));
     }
@@ -91,20 +95,24 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
   }
 
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { level?: string; return_to?: string; notice?: string } }>("/login", async (request, reply) => {
+    app.get<{ Querystring: { level?: string; return_to?: string; notice?: string; error?: string } }>("/login", async (request, reply) => {
       const level = request.query.level === "2" ? 2 : 1;
       const returnTo = safeReturnTo(request, request.query.return_to);
       await allowReturn(request, reply, returnTo);
+      // A card the mutual-TLS endpoint did not accept comes back here with the reason's code.
+      const error = request.query.error;
+      const errors = error && isMessageKey(error) ? [{ field: "card", code: error, message: request.t(error) }] : [];
       return html(
         reply,
-        200,
+        errors.length ? 422 : 200,
         loginPage(pageContext(request), request.tenant!, {
           fields: await identifyFields(request),
-          state: flows.formState(request),
+          state: flows.formState(request, errors),
           level,
           returnTo,
           notice: noticeOf(request, request.query.notice),
           upstreams: await upstreamsOf(request),
+          card: cardLogin(request.tenant!),
         }),
       );
     });
@@ -149,6 +157,27 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       const flow = await createFlow<LoginData>(services, tenant, flows.definition(request), "browser", { level, upstream: upstream.id, ...(returnTo ? { returnTo } : {}) }, { step: "upstream" });
       flows.bind(reply, request, flow);
       return sendToUpstream(request, reply, await startAtUpstream(deps, brokerContext(tenant), upstream, { flowId: flow.id, purpose: "login", level }));
+    });
+
+    /**
+     * "Tarjeta profesional": a sign-in flow bound to this browser, at level 2 (the card and its PIN
+     * are two factors), and on to the mutual-TLS endpoint with a ticket, where the card is asked for.
+     */
+    app.get<{ Querystring: { return_to?: string } }>("/login/card", async (request, reply) => {
+      const tenant = request.tenant!;
+      if (!cardLogin(tenant)) throw new TesseraError("login.card.not_offered", "signing in with a card is not offered here", { status: 404 });
+      const returnTo = safeReturnTo(request, request.query.return_to);
+      const flow = await createFlow<LoginData>(services, tenant, flows.definition(request), "browser", { level: 2, ...(returnTo ? { returnTo } : {}) }, { step: "card" });
+      flows.bind(reply, request, flow);
+      return reply.redirect(`${services.mtlsUrl}/t/${tenant.id}/login/card?ticket=${encodeURIComponent(mtlsTicket(services, tenant, "login", flow.id))}`, 303);
+    });
+
+    /** Back from the mutual-TLS endpoint with the card accepted: the flow bound here opens the session. */
+    app.get<{ Params: { id: string } }>("/login/:id/card-answer", async (request, reply) => {
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow)) return reply.redirect(`/t/${request.tenant!.id}/login`, 303);
+      const result = await flows.submit(request, flow.id, "card_signed", {}, { csrfToken: flow.csrfToken });
+      return afterStep(request, reply, result.flow, result.outcome, {});
     });
 
     /** SPID/CIE as the second factor (a step-up), or made it ("Attiva 2FA con SPID/CIE"), for the flow bound here. */

@@ -42,17 +42,19 @@ function upstreamSections(ctx: PageContext, upstreams: UpstreamButton[], href: (
 const field = (fields: FieldSpec[], name: string) => fields.find((f) => f.name === name)!;
 
 /**
- * The sign-in page: the ways in this tenant offers (seed 002's "portal" shows such a choice):
- * the password, a passkey where it signs in alone, and the way to an identity when there is none.
+ * The sign-in page: the ways in this tenant offers (seed 002's "portal" shows such a choice:
+ * "Profesionales en la nube", DNI and password then a code, or the professional card), a passkey
+ * where it signs in alone, and the way to an identity when there is none.
  * Where the tenant brokers to SPID/CIE, their buttons come first (seed 001: "Entra con SPID",
  * "Entra con CIE"), then the local credentials.
  */
 export function loginPage(
   ctx: PageContext,
   tenant: Tenant,
-  input: { fields: FieldSpec[]; state: FormState; level: number; returnTo: string | undefined; notice?: string | undefined; upstreams?: UpstreamButton[] },
+  input: { fields: FieldSpec[]; state: FormState; level: number; returnTo: string | undefined; notice?: string | undefined; upstreams?: UpstreamButton[]; card?: boolean },
 ): SafeHtml {
   const { t } = ctx;
+  const professionals = tenant.policy.professionals.enabled;
   const base = `/t/${tenant.id}`;
   const upstreams = input.upstreams ?? [];
   const viaUpstream = (u: UpstreamButton) => `${base}/login/upstream/${u.id}${input.returnTo ? `?return_to=${encodeURIComponent(input.returnTo)}` : ""}`;
@@ -66,7 +68,8 @@ export function loginPage(
     content: html`<div class="ways-in">
 ${upstreamSections(ctx, upstreams, viaUpstream)}
 <section aria-labelledby="with-password">
-  <h2 id="with-password">${upstreams.length > 0 ? t("login.upstream.or") : t("login.with_password")}</h2>
+  <h2 id="with-password">${professionals ? t("login.cloud.title") : upstreams.length > 0 ? t("login.upstream.or") : t("login.with_password")}</h2>
+  ${professionals ? html`<p>${t("login.cloud.intro")}</p>` : ""}
   ${
     tenant.policy.enrolment && input.state.errors.some((e) => e.code === "awaiting_proofing")
       ? html`<p class="notice"><a href="${base}/enrol/resume">${t("login.follow_request")}</a></p>`
@@ -85,10 +88,24 @@ ${
 </section>`
     : ""
 }
+${
+  input.card
+    ? html`<section aria-labelledby="with-card">
+  <h2 id="with-card">${t("login.card.title")}</h2>
+  <p>${t("login.card.intro")}</p>
+  <p><a class="button primary" href="${base}/login/card${input.returnTo ? `?return_to=${encodeURIComponent(input.returnTo)}` : ""}">${t("login.card.button")}</a></p>
+</section>`
+    : ""
+}
 ${cancelToService(ctx, tenant, input.returnTo, input.state)}
 ${
   tenant.policy.registration.enabled
     ? html`<section aria-labelledby="no-account"><h2 id="no-account">${t("register.title")}</h2><p><a class="button" href="${base}/register">${t("login.register")}</a></p></section>`
+    : ""
+}
+${
+  professionals
+    ? html`<section aria-labelledby="no-identity"><h2 id="no-identity">${t("login.no_professional_identity")}</h2><p>${t("professionals.request.intro")}</p><p><a class="button" href="${base}/request">${t("login.request_professional_identity")}</a></p></section>`
     : ""
 }
 ${

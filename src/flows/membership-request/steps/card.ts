@@ -1,42 +1,28 @@
-import { z } from "zod";
 import { recordAuditBy } from "../../../audit/service.ts";
 import type { PkiRuntime } from "../../../pki/deps.ts";
 import type { StepDefinition } from "../../flow.ts";
-import { CardRefusal, checkCard } from "../../professionals/card.ts";
-import { checkRequest, type MembershipEvidence, requestMembership } from "../../professionals/memberships.ts";
-import { isHandshakeProof, type MembershipRequestData } from "../data.ts";
-
-const Input = z.object({ chain: z.array(z.string().max(20_000)).max(6), proof: z.string().max(100) });
-type Input = z.infer<typeof Input>;
-
-type Checked = { evidence: Extract<MembershipEvidence, { channel: "card" }> } | { refusal: CardRefusal };
+import { type CardCheck, CardPresentation, presentedCard } from "../../professionals/card.ts";
+import { checkRequest, requestMembership } from "../../professionals/memberships.ts";
+import type { MembershipRequestData } from "../data.ts";
 
 /**
  * The card (seed 002: "con un certificado profesional previo en tarjeta"): submitted only by the
- * mutual-TLS endpoint, with the chain the browser presented and the endpoint's proof that it came
- * from the handshake. The card is checked (chain, status, DNI) before the transaction: its status
- * is asked of its CA's OCSP responder or CRL, over the network, which may be this very server. A
- * refusal is logged and told, and another card may be tried; a card accepted makes the request.
+ * mutual-TLS endpoint. The card is checked (chain, status, the request's DNI) before the
+ * transaction; a refusal is logged and told, and another card may be tried; a card accepted
+ * makes the request.
  */
-export function presentCard(outside: { pki: PkiRuntime }): StepDefinition<MembershipRequestData, Input, Checked | undefined> {
+export function presentCard(outside: { pki: PkiRuntime }): StepDefinition<MembershipRequestData, CardPresentation, CardCheck | undefined> {
   return {
     name: "card",
-    input: Input,
+    input: CardPresentation,
 
     fields({ t }) {
       return [{ name: "card", type: "text", required: true, label: t("professionals.card.present") }];
     },
 
     async prepare({ deps, tenant, flow }, input) {
-      const chain = input.chain.map((b64) => new Uint8Array(Buffer.from(b64, "base64")));
-      if (!isHandshakeProof(deps.secrets, flow.id, chain, input.proof)) return undefined;
       const request = await checkRequest(deps, tenant, flow.data.request ?? {});
-      try {
-        return { evidence: await checkCard({ ...deps, pki: outside.pki }, tenant, chain, request.dni) };
-      } catch (error) {
-        if (!(error instanceof CardRefusal)) throw error;
-        return { refusal: error };
-      }
+      return presentedCard({ ...deps, pki: outside.pki }, tenant, flow.id, input, request.dni);
     },
 
     async handle(ctx, _input, checked) {

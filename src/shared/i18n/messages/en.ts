@@ -771,6 +771,17 @@ export const en = {
   "membership.invalid": "Check the request's data.",
   "membership.changed": "The request changed meanwhile: try again.",
   "activation.delayed": "Wrong answer. Wait {seconds|# second|# seconds} before trying again.",
+  "login.card.present": "Your professional card",
+  "login.card.not_offered": "Signing in with a card is not offered here.",
+  "login.card.no_identity": "No professional identity has the DNI of this card. Request one first, or sign in with your DNI and password.",
+  "login.card.ticket_invalid": "The link to the card sign-in has expired: try again.",
+  "login.card.title": "Professional card",
+  "login.card.intro": "Insert your professional card and choose its certificate when the browser asks; its PIN unlocks it.",
+  "login.card.button": "Sign in with my card",
+  "login.cloud.title": "Profesionales en la nube",
+  "login.cloud.intro": "Your DNI and password, then the one-time code we send to your mobile or e-mail, as you set it.",
+  "login.no_professional_identity": "No professional identity yet?",
+  "login.request_professional_identity": "Request it",
 } as const;
 
 export type MessageKey = keyof typeof en;
