@@ -132,6 +132,19 @@ describe("authorization code flow with openid-client as the relying party", () =
     expect(second.claims()).toMatchObject({ acr: SPID_L2 });
   });
 
+  it("gives a client of the professionals' tenant a session of DNI, password and code, even when it asks for level 1", async () => {
+    t = await oidcTestApp();
+    const { account } = await member(t, "pro", { identifier: "87654321X", phone: "+34600000077", phoneVerified: true, givenName: "Koldo", familyName: "Urrutia" });
+    const { clientId, secret } = await t.registerClient("pro", { name: "Sede electrónica", redirectUris: [REDIRECT_URI] });
+    const rp = await t.relyingParty("pro", clientId, client.ClientSecretBasic(secret!));
+    const request = await authorizationRequest(rp, { acr_values: SPID_L1 });
+    const back = await signInThrough(t, httpBrowser(t.baseUrl), request.url.href, { tenant: "pro", identifier: "87654321x", password: PASSWORD, phone: "+34600000077" });
+    const tokens = await client.authorizationCodeGrant(rp, back, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    // Two factors are mandatory there (seed 002): what the client gets is level 2, whatever it asked.
+    expect(tokens.claims()).toMatchObject({ iss: `${t.baseUrl}/t/pro`, sub: account.id, acr: SPID_L2 });
+    expect(tokens.claims()!.amr).toEqual(expect.arrayContaining(["pwd", "sms", "mfa"]));
+  });
+
   it("steps a level-1 session up to level 2 when a client asks for it, and forces a new sign-in on prompt=login", async () => {
     t = await oidcTestApp();
     await member(t, "national", mario);
