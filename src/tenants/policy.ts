@@ -305,7 +305,7 @@ export const ProfessionalsPolicy = z
     desks: z
       .array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/), name: z.string().min(1), address: z.string().min(1) }).strict())
       .default([]),
-    /** CAs of the professional cards a request may be made with (TLS client certificates). */
+    /** CAs of the professional cards a request may be made with, and a sign-in (TLS client certificates). */
     trust: z.object({ card: TrustList.default({ pem: [], tenantPki: false }) }).strict().default({ card: { pem: [], tenantPki: false } }),
   })
   .strict();
