@@ -1,6 +1,7 @@
 import { findAccountByIdentifier } from "../identity/accounts.ts";
 import { addRepresentative, createOrganization, findOrganization } from "../identity/organizations.ts";
-import { issueMembershipCertificates } from "../flows/professionals/certificates.ts";
+import { discardKeys, issueMembershipCertificates } from "../flows/professionals/certificates.ts";
+import { keystoreOf } from "../pki/authorities.ts";
 import { checkRequest, requestMembership } from "../flows/professionals/memberships.ts";
 import type { PkiDeps } from "../pki/deps.ts";
 import { TesseraError } from "../shared/errors.ts";
@@ -59,6 +60,9 @@ export async function seedDemoOrganizations(store: Store, deps: PkiDeps, tenantU
 export async function ensureDemoCertificates(store: Store, deps: PkiDeps, tenantUrl: (tenant: string) => string): Promise<void> {
   const tenant = await findTenant(store.repos, "pro");
   if (!tenant?.policy.professionals.enabled) return;
+  // Made before the transaction, as the activation makes them; kept only if the transaction uses it.
+  const key = await keystoreOf(deps, tenant).generate(tenant.id, tenant.policy.professionals.keyAlgorithm);
+  let kept = false;
   await store
     .transaction(async (repos) => {
       const tx = { ...deps, repos };
@@ -87,14 +91,17 @@ export async function ensureDemoCertificates(store: Store, deps: PkiDeps, tenant
         decided_at: now,
         refusal_reason: null,
         certificate_serial: null,
-        key_id: null,
+        key_id: key.id,
         ended_at: null,
         created_at: now,
         updated_at: now,
       });
+      await repos.pki.insertKey(key);
       await issueMembershipCertificates(tx, tenant, tenantUrl(tenant.id), ane, BY);
+      kept = true;
     })
     .catch((error: unknown) => {
       if (!(error instanceof TesseraError && error.code === "organization.not_found")) throw error;
     });
+  if (!kept) await discardKeys(deps.pki, tenant, [key]);
 }

@@ -193,7 +193,7 @@ export async function submitStep<D extends object>(
       if (err instanceof StepRejection) return { flow: before, outcome: { type: "reject" as const, errors: err.errors } };
       throw err;
     });
-  await step.settle?.({ ...outside, flow: result.flow }, input, result.outcome);
+  await step.settle?.({ ...outside, flow: result.flow }, input, result.outcome, prepared);
   return result;
 }
 

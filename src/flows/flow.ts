@@ -144,8 +144,8 @@ export interface StepDefinition<D extends object, I = unknown, P = undefined> {
    */
   prepare?(ctx: StepContext<D>, input: I): Promise<P>;
   handle(ctx: StepContext<D>, input: I, prepared: P): Promise<StepOutcome<D>>;
-  /** Runs after the transaction has committed (the other half of `gate`). */
-  settle?(ctx: Omit<StepContext<D>, "deps">, input: I, outcome: StepOutcome<D>): Promise<void>;
+  /** Runs after the transaction has committed (the other half of `gate`; what `prepare` made and the outcome did not keep goes here). */
+  settle?(ctx: Omit<StepContext<D>, "deps">, input: I, outcome: StepOutcome<D>, prepared: P): Promise<void>;
 }
 
 // A registry holds steps of every input type; each step's handler only ever receives what its own

@@ -152,6 +152,11 @@ async function crlStatus(certificate: pkijs.Certificate, issuer: pkijs.Certifica
 
 /** The subject's serialNumber attribute (EN 319 412-1 semantics: `TINIT-<codice fiscale>`), if it has one. */
 export function subjectSerialNumber(certificate: pkijs.Certificate): string | undefined {
-  const attribute = certificate.subject.typesAndValues.find((t) => t.type === "2.5.4.5");
+  return subjectAttribute(certificate, "2.5.4.5");
+}
+
+/** The value of the subject's first attribute of `type` (an OID), as text. */
+export function subjectAttribute(certificate: pkijs.Certificate, type: string): string | undefined {
+  const attribute = certificate.subject.typesAndValues.find((t) => t.type === type);
   return attribute ? String(attribute.value.valueBlock.value) : undefined;
 }

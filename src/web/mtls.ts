@@ -15,6 +15,7 @@ import { proofByCns } from "../flows/proofing/cns.ts";
 import type { Secrets } from "../shared/crypto/secrets.ts";
 import type { Clock } from "../shared/clock.ts";
 import { TesseraError } from "../shared/errors.ts";
+import { newToken } from "../shared/ids.ts";
 import { findTenant } from "../tenants/service.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 import { flowRegistry } from "./flows.ts";
@@ -133,7 +134,13 @@ export async function startMtlsServer(options: {
    * it came from this handshake, submitted as the browser bound to the flow would; then back to
    * the tenant's origin: `done` where the step went on, `refused` with the reason where not.
    */
-  async function cardStep(tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null, flow: { kind: typeof MEMBERSHIP_REQUEST | typeof LOGIN; purpose: MtlsPurpose; start: string; done: (flowId: string) => string; refused: (flowId: string) => string }): Promise<string> {
+  async function cardStep(
+    tenant: Tenant,
+    ticket: string,
+    chain: Buffer[],
+    ip: string | null,
+    flow: { kind: typeof MEMBERSHIP_REQUEST | typeof LOGIN; purpose: MtlsPurpose; start: string; done: (flowId: string, answer: string) => string; refused: (flowId: string) => string },
+  ): Promise<string> {
     let flowId: string;
     try {
       flowId = redeemMtlsTicket(deps, tenant, flow.purpose, ticket);
@@ -143,10 +150,12 @@ export async function startMtlsServer(options: {
     }
     const definition = registry.anyForTenant(tenant, flow.kind);
     if (!definition) return `${flow.start}?error=http.not_found`;
+    // Goes back only with this browser: the one bound to the flow must bring it to finish.
+    const answer = newToken();
     try {
       const { outcome } = await submitStep(services, tenant, definition, flowId, {
         step: "card",
-        input: { chain: chain.map((der) => der.toString("base64")), proof: handshakeProof(services.secrets, flowId, chain) },
+        input: { chain: chain.map((der) => der.toString("base64")), proof: handshakeProof(services.secrets, flowId, chain), answer },
         channel: "browser",
         // The ticket proves the browser came from the flow's page; there is no form here.
         viaEmailLink: true,
@@ -155,7 +164,7 @@ export async function startMtlsServer(options: {
         tenantUrl: tenantUrl(services, tenant),
       });
       const refused = outcome.type === "reject" ? outcome.errors[0]?.code : undefined;
-      return refused ? `${flow.refused(flowId)}?error=${encodeURIComponent(refused)}` : flow.done(flowId);
+      return refused ? `${flow.refused(flowId)}?error=${encodeURIComponent(refused)}` : flow.done(flowId, answer);
     } catch (error) {
       if (!(error instanceof TesseraError) || error.status >= 500) throw error;
       return `${flow.refused(flowId)}?error=${encodeURIComponent(error.code)}`;
@@ -166,13 +175,21 @@ export async function startMtlsServer(options: {
   const requestCard = (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => {
     const requests = `${tenantUrl(services, tenant)}/request`;
     const page = (flowId: string) => `${requests}/${flowId}`;
-    return cardStep(tenant, ticket, chain, ip, { kind: MEMBERSHIP_REQUEST, purpose: "card", start: requests, done: page, refused: page });
+    const done = (flowId: string, answer: string) => `${page(flowId)}/card-answer?answer=${answer}`;
+    return cardStep(tenant, ticket, chain, ip, { kind: MEMBERSHIP_REQUEST, purpose: "card", start: requests, done, refused: page });
   };
 
   /** A sign-in: on to open the session on the tenant's origin, or back to the sign-in page with the reason. */
   const loginCard = (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => {
     const login = `${tenantUrl(services, tenant)}/login`;
-    return cardStep(tenant, ticket, chain, ip, { kind: LOGIN, purpose: "login", start: login, done: (flowId) => `${login}/${flowId}/card-answer`, refused: () => login });
+    return cardStep(tenant, ticket, chain, ip, {
+      kind: LOGIN,
+      purpose: "login",
+      start: login,
+      done: (flowId, answer) => `${login}/${flowId}/card-answer?answer=${answer}`,
+      // Through the flow, so that the sign-in page keeps where the user was going.
+      refused: (flowId) => `${login}/${flowId}/card-refused`,
+    });
   };
 
   const PATHS: Record<string, (tenant: Tenant, ticket: string, chain: Buffer[], ip: string | null) => Promise<string>> = { "proofing/cns": cns, "request/card": requestCard, "login/card": loginCard };

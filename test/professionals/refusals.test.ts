@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findAccountByIdentifier } from "../../src/identity/accounts.ts";
-import { issueMembershipCertificates } from "../../src/flows/professionals/certificates.ts";
+import { issueMembershipCertificates, prepareMembershipKeys, recordMembershipKeys } from "../../src/flows/professionals/certificates.ts";
 import { issueCertificate } from "../../src/pki/issuance.ts";
 import { translator } from "../../src/shared/i18n/translate.ts";
 import { findTenant } from "../../src/tenants/service.ts";
@@ -135,9 +135,9 @@ describe("professionals: what is refused, and how it is told", () => {
     mtls = await startMtlsServer({ port: 0, host: "127.0.0.1", publicUrl: base, services: t!.services, log: t!.app.log });
     t!.services.mtlsUrl = mtls.url;
     const dir = workdir();
-    const card = async (name: string, dni: string, profile: "tls-client" | "qualified-signing" = "tls-client") => {
+    const card = async (name: string, dni: string, profile: "tls-client" | "qualified-signing" = "tls-client", names?: { commonName: string }) => {
       const key = subjectKey("ec");
-      const subject = { country: "ES", givenName: "MIREN", surname: "ARANA", commonName: `ARANA MIREN - ${dni}`, serialNumber: `IDCES-${dni}` };
+      const subject = names ? { country: "ES", ...names, serialNumber: `IDCES-${dni}` } : { country: "ES", givenName: "MIREN", surname: "ARANA", commonName: `ARANA MIREN - ${dni}`, serialNumber: `IDCES-${dni}` };
       const issued = await issueCertificate(t!.deps, tenant, `${base}/t/pro`, { profile, subject, publicKey: key.spki }, BY);
       writeFileSync(path.join(dir, `${name}.key`), key.pem);
       writeFileSync(path.join(dir, `${name}.pem`), issued.pem);
@@ -169,13 +169,26 @@ describe("professionals: what is refused, and how it is told", () => {
     expect(await membershipsOf(MIREN.dni)).toHaveLength(0);
     const refusals = await t!.store.db.selectFrom("audit_entries").select("data").where("type", "=", "membership.card_refused").execute();
     expect(refusals.map((r) => (JSON.parse(r.data) as { problem: string }).problem)).toEqual(["other_dni", "not_for_authentication"]);
+    expect(told.html).not.toContain("already");
+
+    // A card that states no given name and surname must at least carry the typed names.
+    await card("other-name", MIREN.dni, "tls-client", { commonName: `ARANA ETXEBERRIA, JON - ${MIREN.dni}` });
+    expect(await present("other-name")).toBe(`${page.url}?error=professionals.card.other_name`);
 
     await card("miren", MIREN.dni);
-    expect(await present("miren")).toBe(page.url);
-    expect((await browser.go(page.url)).html).toContain("Ayuntamiento de Ejemplo");
+    const accepted = await present("miren");
+    expect(accepted).toMatch(new RegExp(`^${page.url}/card-answer\\?answer=[\\w-]+$`));
+    // Nothing is requested until the browser that filled in the request comes back with the answer.
+    expect(await membershipsOf(MIREN.dni)).toHaveLength(0);
+    expect((await httpBrowser(base).go(accepted)).url).toBe(`${base}/t/pro/request?error=professionals.ticket_invalid`);
+    expect(await membershipsOf(MIREN.dni)).toHaveLength(0);
+    const done = await browser.go(accepted);
+    expect(done.url).toBe(page.url);
+    expect(done.html).toContain("Ayuntamiento de Ejemplo");
     const [made] = await membershipsOf(MIREN.dni);
-    expect(made).toMatchObject({ organization_id: city.id, state: "requested", channel: "card" });
-    expect((await lastMessageTo(t!, "ane@example.eus", "pro")).text).toContain("Miren Arana");
+    // Recorded under the names the card states, not as typed.
+    expect(made).toMatchObject({ organization_id: city.id, state: "requested", channel: "card", given_name: "MIREN", family_name: "ARANA" });
+    expect((await lastMessageTo(t!, "ane@example.eus", "pro")).text).toContain("MIREN ARANA");
   });
 
   it("revokes a certificate from the holder's panel at once: openssl ocsp answers revoked, the CRL lists it", async () => {
@@ -185,6 +198,8 @@ describe("professionals: what is refused, and how it is told", () => {
     // Activated (the six steps are the other test's): her two certificates.
     const miren = (await findAccountByIdentifier(t!.deps, tenant, MIREN.dni))!;
     await t!.store.repos.accounts.update("pro", miren.id, { state: "active", updated_at: t!.clock.now() });
+    const { keys } = await prepareMembershipKeys(t!.deps, tenant, miren.id);
+    await recordMembershipKeys(t!.deps, tenant, keys);
     const issued = await issueMembershipCertificates(t!.deps, tenant, `${base}/t/pro`, { ...miren, state: "active" }, BY);
     expect(issued).toHaveLength(2);
     const [toCity, toFirm] = await membershipsOf(MIREN.dni);

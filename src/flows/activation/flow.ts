@@ -12,7 +12,8 @@ import { acceptTerms } from "./steps/terms.ts";
  * A professional's activation (seed 002, "6 pasos a realizar por cada persona"), opened by a
  * representative's authorisation and reached by the link e-mailed then (step 1):
  *
- *   code → identity (DNI expiry) → password → terms → final_code → (complete: certificates issued)
+ *   code → identity (DNI expiry) → password (and the signing keys) → terms → final_code
+ *   → (complete: certificates issued)
  *
  * The flow lives as long as its link; any node serves any step, and the link opened again (in any
  * browser) resumes it where it was.
@@ -26,7 +27,7 @@ export function activationFlow(outside: { attempts: AttemptStore; clockNow: () =
     steps: {
       code: enterCode,
       identity: checkIdentity(outside.attempts, outside.clockNow),
-      password: choosePassword(outside.attempts, outside.clockNow),
+      password: choosePassword(outside),
       terms: acceptTerms,
       final_code: finalCode(outside),
     },

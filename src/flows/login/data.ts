@@ -16,6 +16,8 @@ export interface LoginData {
   upstream?: string;
   /** The professional card a sign-in with a card was made with (its certificate's serial), once checked. */
   card?: string;
+  /** The MAC of the answer the mutual-TLS endpoint sent back with the card's browser (professionals/card.ts). */
+  cardAnswer?: string;
   /** The authenticator app being set up at the 2FA activation, and until when it counts. */
   totp?: { factorId: string; expiresAt?: number };
 }

@@ -4,11 +4,12 @@ import type { Actor } from "../../identity/deps.ts";
 import { findOrganization, isRepresentative, type Organization, organizationIdentifier } from "../../identity/organizations.ts";
 import { enqueueMessage } from "../../messaging/outbox.ts";
 import { keystoreOf } from "../../pki/authorities.ts";
-import type { PkiDeps } from "../../pki/deps.ts";
+import type { PkiDeps, PkiRuntime } from "../../pki/deps.ts";
 import { type IssuedCertificate, issueCertificate } from "../../pki/issuance.ts";
 import type { SubjectName } from "../../pki/names.ts";
 import { type RevocationReason, revokeCertificate } from "../../pki/revocation.ts";
 import { TesseraError } from "../../shared/errors.ts";
+import type { PkiKeyRow } from "../../store/repos/pki.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
 import { translator } from "../../shared/i18n/translate.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
@@ -35,20 +36,64 @@ export function professionalSubject(account: Account, organization: Organization
   };
 }
 
+/** A key made for an authorised membership, before the transaction that records it. */
+export interface PreparedKey {
+  membershipId: string;
+  key: PkiKeyRow;
+}
+
 /**
- * Issues the certificate of every authorised membership of the account (the end of the activation,
- * seed 002 step 6): for each, a key pair made in the tenant's keystore (of the policy's
- * `keyAlgorithm`), the qualified signing certificate for it, and the membership `active` with its
- * certificate's serial and key. Runs in the caller's transaction: all of them, or none.
+ * A new key pair for each of the account's authorised memberships, in the tenant's keystore (of
+ * the policy's `keyAlgorithm`). Made outside any transaction (an RSA key or a token takes time);
+ * `recordMembershipKeys` keeps them, `discardKeys` destroys them if that never happens.
+ */
+export async function prepareMembershipKeys(deps: PkiDeps, tenant: Tenant, accountId: string): Promise<{ keys: PreparedKey[]; replacing: PkiKeyRow[] }> {
+  const authorised = (await deps.repos.professionals.membershipsOfAccount(tenant.id, accountId)).filter((m) => m.state === "authorised");
+  const keystore = keystoreOf(deps, tenant);
+  const keys: PreparedKey[] = [];
+  const replacing: PkiKeyRow[] = [];
+  for (const membership of authorised) {
+    keys.push({ membershipId: membership.id, key: await keystore.generate(tenant.id, tenant.policy.professionals.keyAlgorithm) });
+    const old = membership.key_id ? await deps.repos.pki.key(tenant.id, membership.key_id) : undefined;
+    if (old) replacing.push(old);
+  }
+  return { keys, replacing };
+}
+
+/**
+ * Records prepared keys, in the caller's transaction: each becomes its membership's (still
+ * authorised), and the key it had before (an activation gone through again) is marked destroyed;
+ * `discardKeys` destroys those where they live once the transaction has committed.
+ */
+export async function recordMembershipKeys(deps: PkiDeps, tenant: Tenant, prepared: PreparedKey[]): Promise<void> {
+  for (const { membershipId, key } of prepared) {
+    const before = await deps.repos.professionals.membership(tenant.id, membershipId);
+    await deps.repos.pki.insertKey(key);
+    if (!before || !(await deps.repos.professionals.transitionMembership(tenant.id, membershipId, ["authorised"], { key_id: key.id, updated_at: deps.clock.now() }))) {
+      throw new TesseraError("membership.changed", "the membership changed meanwhile", { status: 409 });
+    }
+    if (before.key_id) await deps.repos.pki.markKeyDestroyed(tenant.id, before.key_id, deps.clock.now());
+  }
+}
+
+/** Destroys keys where they live (a token's objects); for keys never recorded, or replaced. */
+export async function discardKeys(pki: PkiRuntime, tenant: Tenant, keys: PkiKeyRow[]): Promise<void> {
+  for (const key of keys) await pki.keystores.holding(key, tenant.policy.pki.keystore).destroy(key);
+}
+
+/**
+ * Issues the certificate of every authorised membership of the account for the key made for it
+ * at the activation's password step (seed 002 step 6), and makes the membership `active` with its
+ * certificate's serial. Runs in the caller's transaction: all of them, or none. Only the issuing
+ * CA signs here; no key is made.
  */
 export async function issueMembershipCertificates(deps: PkiDeps, tenant: Tenant, tenantUrl: string, account: Account, by: Actor): Promise<{ organization: Organization; certificate: IssuedCertificate }[]> {
   const authorised = (await deps.repos.professionals.membershipsOfAccount(tenant.id, account.id)).filter((m) => m.state === "authorised").map(membershipOf);
-  const keystore = keystoreOf(deps, tenant);
   const issued: { organization: Organization; certificate: IssuedCertificate }[] = [];
   for (const membership of authorised) {
     const organization = await findOrganization(deps, tenant, membership.organizationId);
-    const key = await keystore.generate(tenant.id, tenant.policy.professionals.keyAlgorithm);
-    await deps.repos.pki.insertKey(key);
+    const key = membership.keyId ? await deps.repos.pki.key(tenant.id, membership.keyId) : undefined;
+    if (!key || key.destroyed_at !== null) throw new TesseraError("membership.changed", "the membership changed meanwhile: open the activation link again", { status: 409 });
     const certificate = await issueCertificate(
       deps,
       tenant,
@@ -57,7 +102,7 @@ export async function issueMembershipCertificates(deps: PkiDeps, tenant: Tenant,
       by,
     );
     const now = deps.clock.now();
-    if (!(await deps.repos.professionals.transitionMembership(tenant.id, membership.id, ["authorised"], { state: "active", certificate_serial: certificate.serial, key_id: key.id, updated_at: now }))) {
+    if (!(await deps.repos.professionals.transitionMembership(tenant.id, membership.id, ["authorised"], { state: "active", certificate_serial: certificate.serial, updated_at: now }))) {
       throw new TesseraError("membership.changed", "the membership changed meanwhile", { status: 409 });
     }
     await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "membership.activated", subject: account.id, data: { membership: membership.id, organization: organization.id, serial: certificate.serial } });

@@ -16,7 +16,8 @@ import type { FormState } from "../views/form.ts";
  * The activation's pages (seed 002's six steps), `/t/<tenant>/activate/<flow>`. The e-mailed link
  * carries the token: opening it (in any browser, on any node) binds the flow to this browser,
  * sends the first code the first time, and leads to the step the activation is at. The token
- * leaves the address bar at once (a redirect), so that it is not sent on as a Referer.
+ * leaves the address bar at once (a redirect), unless no code could go out (the page says why
+ * at the link's address; pages send a Referer to their own origin only).
  */
 export function activationRoutes(services: WebServices, registry: FlowRegistry) {
   const flows = browserFlows(services, registry, "activation", "activate");

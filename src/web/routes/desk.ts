@@ -53,11 +53,12 @@ export function deskRoutes(services: WebServices) {
       const values = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === "string")) as Record<string, string>;
       try {
         const seen = Checks.safeParse(many(checks));
-        if (!seen.success || seen.data.length < DESK_CHECKS.length) {
+        // Every check, each once: the same box ticked three times is one check.
+        if (!seen.success || new Set(seen.data).size < DESK_CHECKS.length) {
           throw new ValidationError("membership.invalid", [{ field: "checks", code: "professionals.desk.checks_required", message: "every check must be done" }]);
         }
         const checked = await checkRequest(deps, tenant, values);
-        await requestMembership(deps, tenant, checked, { channel: "desk", desk, officer: request.session!.accountId, checks: seen.data }, actorOf(request), { consoleUrl: `${tenantUrl(services, tenant)}/organisations` });
+        await requestMembership(deps, tenant, checked, { channel: "desk", desk, officer: request.session!.accountId, checks: [...new Set(seen.data)] }, actorOf(request), { consoleUrl: `${tenantUrl(services, tenant)}/organisations` });
       } catch (error) {
         if (!(error instanceof TesseraError) || error.status >= 500 || error.status === 403) throw error;
         const issues = error instanceof ValidationError ? error.issues : [{ field: "organization", code: error.code, message: error.message, params: error.params }];

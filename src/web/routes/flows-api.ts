@@ -56,8 +56,10 @@ export function flowApiRoutes(services: WebServices, registry: FlowRegistry) {
     const session = await settingsSession(request, (flow.data as SettingsData).action);
     if (flow.accountId !== session.accountId) throw new TesseraError("flow.not_found", "no such flow", { status: 404 });
   };
-  const loadAny = async (request: FastifyRequest, id: string) => {
+  /** `apiOnly`: a browser's flow is that browser's (its cookie, its e-mailed link): the API neither shows nor moves it. */
+  const loadAny = async (request: FastifyRequest, id: string, apiOnly = true) => {
     const flow = await loadFlow<object>(services, request.tenant!, undefined, id);
+    if (apiOnly && flow.channel !== "api") throw new TesseraError("flow.not_found", "no such flow", { status: 404 });
     await checkOwner(request, flow);
     return { flow, definition: definitionOf(request, flow.kind) };
   };
@@ -133,7 +135,8 @@ export function flowApiRoutes(services: WebServices, registry: FlowRegistry) {
     app.post<{ Params: { id: string } }>("/:id/password-check", async (request) => {
       const { password } = parseBody(z.object({ password: z.string().max(256) }), request.body);
       const tenant = request.tenant!;
-      const { flow } = await loadAny(request, request.params.id);
+      // The pages' own script asks this for browser flows too: it says which rules a password meets, no more.
+      const { flow } = await loadAny(request, request.params.id, false);
       const deps = identityDeps(services);
       const account = flow.accountId ? ((await findAccount(deps, tenant, flow.accountId)) ?? null) : null;
       const data = flow.data as EnrolmentData;

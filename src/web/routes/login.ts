@@ -172,12 +172,21 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       return reply.redirect(`${services.mtlsUrl}/t/${tenant.id}/login/card?ticket=${encodeURIComponent(mtlsTicket(services, tenant, "login", flow.id))}`, 303);
     });
 
-    /** Back from the mutual-TLS endpoint with the card accepted: the flow bound here opens the session. */
-    app.get<{ Params: { id: string } }>("/login/:id/card-answer", async (request, reply) => {
+    /** Back from the mutual-TLS endpoint with the card accepted: the flow bound here, given the endpoint's answer, opens the session. */
+    app.get<{ Params: { id: string }; Querystring: { answer?: string } }>("/login/:id/card-answer", async (request, reply) => {
       const flow = await flows.load(request, request.params.id);
-      if (!flows.boundHere(request, flow)) return reply.redirect(`/t/${request.tenant!.id}/login`, 303);
-      const result = await flows.submit(request, flow.id, "card_signed", {}, { csrfToken: flow.csrfToken });
+      if (!flows.boundHere(request, flow) || flow.step !== "card_signed") return reply.redirect(`/t/${request.tenant!.id}/login?error=login.card.ticket_invalid`, 303);
+      const result = await flows.submit(request, flow.id, "card_signed", { answer: request.query.answer ?? "" }, { csrfToken: flow.csrfToken });
+      if (result.outcome.type === "reject") return reply.redirect(`/t/${request.tenant!.id}/login?error=${encodeURIComponent(result.outcome.errors[0]!.code)}`, 303);
       return afterStep(request, reply, result.flow, result.outcome, {});
+    });
+
+    /** Back from the mutual-TLS endpoint with the card refused: the sign-in page, with the reason, still on its way to where it was going. */
+    app.get<{ Params: { id: string }; Querystring: { error?: string } }>("/login/:id/card-refused", async (request, reply) => {
+      const flow = await flows.load(request, request.params.id).catch(() => undefined);
+      const returnTo = flow && flows.boundHere(request, flow) ? flow.data.returnTo : undefined;
+      const error = request.query.error && isMessageKey(request.query.error) ? request.query.error : "login.card.ticket_invalid";
+      return reply.redirect(`/t/${request.tenant!.id}/login?error=${encodeURIComponent(error)}${returnTo ? `&return_to=${encodeURIComponent(returnTo)}` : ""}`, 303);
     });
 
     /** SPID/CIE as the second factor (a step-up), or made it ("Attiva 2FA con SPID/CIE"), for the flow bound here. */

@@ -61,6 +61,22 @@ export function membershipRequestRoutes(services: WebServices, registry: FlowReg
       return html(reply, state.errors.length ? 422 : 200, requestCardPage(pageContext(request), request.tenant!, flow, await organizationName(request, flow), state));
     });
 
+    /** Back from the mutual-TLS endpoint with the card accepted: the browser bound here, with the endpoint's answer, makes the request. */
+    app.get<{ Params: { id: string }; Querystring: { answer?: string } }>("/:id/card-answer", async (request, reply) => {
+      const flow = await flows.load(request, request.params.id);
+      if (!flows.boundHere(request, flow) || flow.step !== "confirm") return reply.redirect(`${flows.base(request)}?error=professionals.ticket_invalid`, 303);
+      let refused: string | undefined;
+      try {
+        const result = await flows.submit(request, flow.id, "confirm", { answer: request.query.answer ?? "" }, { csrfToken: flow.csrfToken });
+        refused = result.outcome.type === "reject" ? result.outcome.errors[0]!.code : undefined;
+      } catch (error) {
+        // Already requested (told only now, to the card's holder), or the organisation is gone.
+        if (!(error instanceof TesseraError) || error.status >= 500) throw error;
+        refused = error.code;
+      }
+      return reply.redirect(`${flows.base(request)}/${flow.id}${refused ? `?error=${encodeURIComponent(refused)}` : ""}`, 303);
+    });
+
     // The way to the mutual-TLS endpoint, with a ticket: the browser crosses to another origin there.
     app.get<{ Params: { id: string } }>("/:id/card", async (request, reply) => {
       if (!services.mtlsUrl) throw new TesseraError("professionals.card_unavailable", "card sign-in is not available on this server", { status: 404 });

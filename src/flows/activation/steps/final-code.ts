@@ -1,4 +1,5 @@
-import { findAccount } from "../../../identity/accounts.ts";
+import { findAccount, stateBlock } from "../../../identity/accounts.ts";
+import { translator } from "../../../shared/i18n/translate.ts";
 import { enqueueMessage } from "../../../messaging/outbox.ts";
 import type { PkiRuntime } from "../../../pki/deps.ts";
 import { issueMembershipCertificates } from "../../professionals/certificates.ts";
@@ -28,6 +29,9 @@ export function finalCode(outside: { pki: PkiRuntime }): StepDefinition<Activati
       const checked = await checkCode(ctx, account, "final_code", input.code);
       if (!("ok" in checked)) return checked;
 
+      // Suspended or revoked since the authorisation: no identity, no certificates.
+      const block = account.state === "activating" ? null : stateBlock(account.state);
+      if (block) return { type: "reject", errors: [{ field: "code", code: block, message: translator(ctx.locale)(block) }] };
       const now = deps.clock.now();
       await deps.repos.accounts.update(tenant.id, account.id, {
         ...(account.state === "activating" ? { state: "active" } : {}),

@@ -39,7 +39,8 @@ export function checkIdentity(attempts: AttemptStore, clockNow: () => number): S
       return [{ name: "document_expiry_date", type: "date", required: true, label: t("activation.field.dni_expiry"), hint: t("activation.field.dni_expiry.hint") }];
     },
 
-    gate: activationGate(attempts, clockNow, "document_expiry_date"),
+    // Something that is not a date at all is no guess: it is refused without counting.
+    gate: (ctx, input) => (isCalendarDate(input.document_expiry_date) ? activationGate(attempts, clockNow, "document_expiry_date")(ctx) : Promise.resolve(null)),
 
     async handle(ctx, input) {
       const { deps, tenant, flow } = ctx;
@@ -50,12 +51,18 @@ export function checkIdentity(attempts: AttemptStore, clockNow: () => number): S
         errors: [{ field: "document_expiry_date", code, message: t(code) }],
       });
       if (!isCalendarDate(input.document_expiry_date)) return refuse("enrol.invalid_date");
-      if (!account.documentExpiryDate || account.documentExpiryDate < dayOf(deps.clock.now(), tenant.policy.timeZone)) return refuse("professionals.dni_expired");
-      if (input.document_expiry_date !== account.documentExpiryDate) return refuse("activation.wrong_expiry");
+      // The date recorded with the newest request (a professional back for another organisation
+      // may have renewed their DNI since the first), else the account's.
+      const newest = (await deps.repos.professionals.membershipsOfAccount(tenant.id, account.id)).filter((m) => m.state === "authorised").sort((a, b) => b.created_at - a.created_at)[0];
+      const expected = newest?.document_expiry_date ?? account.documentExpiryDate;
+      if (!expected || expected < dayOf(deps.clock.now(), tenant.policy.timeZone)) return refuse("professionals.dni_expired");
+      if (input.document_expiry_date !== expected) return refuse("activation.wrong_expiry");
+      if (expected !== account.documentExpiryDate) await deps.repos.accounts.update(tenant.id, account.id, { document_expiry_date: expected, updated_at: deps.clock.now() });
       return { type: "advance", to: "password" };
     },
 
-    async settle(ctx, _input, outcome) {
+    async settle(ctx, input, outcome) {
+      if (!isCalendarDate(input.document_expiry_date)) return;
       const who = activationSubject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "activation.wrong_expiry")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else if (outcome.type !== "reject") await attemptSucceeded(attempts, who);

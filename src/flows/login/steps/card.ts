@@ -4,7 +4,7 @@ import { findAccount, findAccountByIdentifier, stateBlock } from "../../../ident
 import type { PkiRuntime } from "../../../pki/deps.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { StepDefinition } from "../../flow.ts";
-import { type CardCheck, CardPresentation, presentedCard } from "../../professionals/card.ts";
+import { cardAnswerMac, type CardCheck, CardPresentation, isCardAnswer, presentedCard } from "../../professionals/card.ts";
 import type { LoginData } from "../data.ts";
 import { signedIn } from "../finish.ts";
 
@@ -14,7 +14,8 @@ import { signedIn } from "../finish.ts";
  * card's certificate must be one the tenant trusts for cards, in force, and name the DNI of an
  * active professional; the card's PIN unlocked its key, so it is two factors at once. The
  * session is not opened here, on the endpoint's origin, but by `card_signed`, when the browser
- * bound to the flow comes back.
+ * bound to the flow comes back with the endpoint's answer: a ticket handed to another person lets
+ * them present their card, never lets the one who started the flow collect the session.
  */
 export function signInWithCard(outside: { pki: PkiRuntime }): StepDefinition<LoginData, CardPresentation, CardCheck | undefined> {
   return {
@@ -27,7 +28,7 @@ export function signInWithCard(outside: { pki: PkiRuntime }): StepDefinition<Log
 
     prepare: ({ deps, tenant, flow }, input) => presentedCard({ ...deps, pki: outside.pki }, tenant, flow.id, input, null),
 
-    async handle(ctx, _input, checked) {
+    async handle(ctx, input, checked) {
       const { deps, tenant, flow } = ctx;
       const t = translator(ctx.locale);
       if (!tenant.policy.professionals.enabled) return { type: "reject", errors: [{ field: "card", code: "login.card.not_offered", message: t("login.card.not_offered") }] };
@@ -44,18 +45,24 @@ export function signInWithCard(outside: { pki: PkiRuntime }): StepDefinition<Log
       }
       const block = stateBlock(account.state);
       if (block) return { type: "reject", errors: [{ field: "card", code: block, message: t(block) }] };
-      return { type: "advance", to: "card_signed", accountId: account.id, data: { card: checked.evidence.serial, firstFactor: ["card"] } };
+      return { type: "advance", to: "card_signed", accountId: account.id, data: { card: checked.evidence.serial, firstFactor: ["card"], cardAnswer: cardAnswerMac(deps.secrets, flow.id, input.answer) } };
     },
   };
 }
 
-/** Back on the tenant's origin, in the browser bound to the flow: the session, at level 2. */
-export const cardSignedIn: StepDefinition<LoginData, Record<string, never>> = {
+/**
+ * Back on the tenant's origin, in the browser bound to the flow, with the endpoint's answer (the
+ * browser that presented the card): the session, at level 2.
+ */
+export const cardSignedIn: StepDefinition<LoginData, { answer: string }> = {
   name: "card_signed",
-  input: z.object({}).strict(),
+  input: z.object({ answer: z.string().max(100) }).strict(),
   fields: () => [],
 
-  async handle(ctx) {
+  async handle(ctx, input) {
+    if (!isCardAnswer(ctx.deps.secrets, ctx.flow.id, input.answer, ctx.flow.data.cardAnswer)) {
+      return { type: "reject", errors: [{ field: "card", code: "login.card.ticket_invalid", message: translator(ctx.locale)("login.card.ticket_invalid") }] };
+    }
     const account = (await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!))!;
     const block = stateBlock(account.state);
     if (block) return { type: "reject", errors: [{ field: "card", code: block, message: translator(ctx.locale)(block) }] };

@@ -26,7 +26,8 @@ export async function requestFields(deps: IdentityDeps, tenant: Tenant, t: Trans
 /**
  * What the request is for and who makes it: the organisation, the DNI and names, the DNI's expiry
  * date (the activation asks it back), e-mail and mobile, the position held. Every field is
- * checked here; whether the person already has a request of that organisation too.
+ * checked here; whether the person already has a request of that organisation is not said to
+ * whoever types a DNI, only to the card's holder (`confirm`).
  */
 export const enterDetails: StepDefinition<MembershipRequestData, MembershipRequest> = {
   name: "details",
@@ -37,10 +38,8 @@ export const enterDetails: StepDefinition<MembershipRequestData, MembershipReque
   async handle(ctx, input) {
     const remembered = { request: Object.fromEntries(Object.entries(input).filter(([, v]) => typeof v === "string")) as Record<string, string> };
     try {
-      const checked = await checkRequest(ctx.deps, ctx.tenant, input);
-      if (await ctx.deps.repos.professionals.openMembership(ctx.tenant.id, checked.organization.id, checked.dni)) {
-        return { type: "reject", errors: [{ field: "organization", code: "membership.exists", message: "already requested", params: { organization: checked.organization.name } }], data: remembered };
-      }
+      // Whether this DNI already asked is told only once the card has proved it is theirs.
+      await checkRequest(ctx.deps, ctx.tenant, input);
     } catch (error) {
       if (error instanceof ValidationError) return { type: "reject", errors: error.issues, data: remembered };
       throw error;

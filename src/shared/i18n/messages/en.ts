@@ -782,6 +782,7 @@ export const en = {
   "login.cloud.intro": "Your DNI and password, then the one-time code we send to your mobile or e-mail, as you set it.",
   "login.no_professional_identity": "No professional identity yet?",
   "login.request_professional_identity": "Request it",
+  "professionals.card.other_name": "The names on the card are not the request's.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -783,4 +783,5 @@ export const es: Catalogue = {
   "login.cloud.intro": "Tu DNI y tu contraseña y, después, el código de un solo uso que enviamos a tu móvil o a tu correo, según lo tengas configurado.",
   "login.no_professional_identity": "¿Aún no tienes identidad profesional?",
   "login.request_professional_identity": "Solicítala",
+  "professionals.card.other_name": "Los nombres de la tarjeta no son los de la solicitud.",
 };

@@ -783,4 +783,5 @@ export const it: Catalogue = {
   "login.cloud.intro": "Il tuo DNI e la password, poi il codice monouso che inviamo al cellulare o all'e-mail, come hai scelto.",
   "login.no_professional_identity": "Non hai ancora un'identità professionale?",
   "login.request_professional_identity": "Richiedila",
+  "professionals.card.other_name": "I nomi sulla carta non sono quelli della richiesta.",
 };
