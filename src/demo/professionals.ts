@@ -1,6 +1,7 @@
 import { findAccountByIdentifier } from "../identity/accounts.ts";
 import { addRepresentative, createOrganization, findOrganization } from "../identity/organizations.ts";
-import { discardKeys, issueMembershipCertificates } from "../flows/professionals/certificates.ts";
+import { discardKeys, issueMembershipCertificates, soleOwner } from "../flows/professionals/certificates.ts";
+import { DEMO_PASSWORD } from "./identities.ts";
 import { keystoreOf } from "../pki/authorities.ts";
 import { checkRequest, requestMembership } from "../flows/professionals/memberships.ts";
 import type { PkiDeps } from "../pki/deps.ts";
@@ -61,7 +62,7 @@ export async function ensureDemoCertificates(store: Store, deps: PkiDeps, tenant
   const tenant = await findTenant(store.repos, "pro");
   if (!tenant?.policy.professionals.enabled) return;
   // Made before the transaction, as the activation makes them; kept only if the transaction uses it.
-  const key = await keystoreOf(deps, tenant).generate(tenant.id, tenant.policy.professionals.keyAlgorithm);
+  const key = await keystoreOf(deps, tenant).generate(tenant.id, tenant.policy.professionals.keyAlgorithm, await soleOwner(tenant, DEMO_PASSWORD));
   let kept = false;
   await store
     .transaction(async (repos) => {

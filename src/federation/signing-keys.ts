@@ -136,6 +136,12 @@ export async function listSigningKeys(deps: IdentityDeps, tenant: Tenant): Promi
   return (await deps.repos.signingKeys.list(tenant.id)).map((r) => keyOf(r, now)).filter((k) => k !== undefined);
 }
 
+/** The tenant's published public keys (as its JWKS serves them), to check its tokens with. */
+export async function publicKeySet(deps: IdentityDeps, tenant: Tenant): Promise<JWK[]> {
+  const now = deps.clock.now();
+  return (await deps.repos.signingKeys.list(tenant.id)).filter((r) => stateOf(r, now) !== "expired").map((r) => JSON.parse(r.public_jwk) as JWK);
+}
+
 /**
  * The private key set to sign with, as oidc-provider takes it: every published key, those that
  * must not sign now marked `key_ops: ["verify"]`. `version` changes whenever the set or a key's

@@ -54,6 +54,8 @@ export interface SignIn {
   methods: string[];
   /** The relying party signed in to, by name; none for a sign-in to the identity provider itself. */
   service: string | null;
+  /** A signature made (remote signing) rather than a sign-in: with which organisation's certificate, what. */
+  signed?: { organization: string; document: string | null; count: number };
 }
 
 /**
@@ -61,9 +63,12 @@ export interface SignIn {
  * each service through it (OpenID Connect authorizations, SAML assertions), from the audit log.
  */
 export async function accessHistory(deps: IdentityDeps, tenant: Tenant, account: Account, limit = 50): Promise<SignIn[]> {
-  const entries = await deps.repos.audit.bySubject(tenant.id, account.id, ["session.created", "oidc.authorized", "saml.authorized"], limit);
+  const entries = await deps.repos.audit.bySubject(tenant.id, account.id, ["session.created", "oidc.authorized", "saml.authorized", "signature.created"], limit);
   return entries.map((e) => {
-    const data = JSON.parse(e.data) as { level?: number; amr?: string[]; acr?: string; clientName?: string; client?: string; spName?: string; sp?: string };
+    const data = JSON.parse(e.data) as { level?: number; amr?: string[]; acr?: string; clientName?: string; client?: string; spName?: string; sp?: string; organization?: string; document?: string; signatures?: number };
+    if (e.type === "signature.created") {
+      return { at: e.at, ip: e.ip, level: 2, methods: ["pwd", "otp"], service: data.client ?? null, signed: { organization: data.organization ?? "", document: data.document ?? null, count: data.signatures ?? 1 } };
+    }
     if (e.type === "oidc.authorized") {
       return { at: e.at, ip: e.ip, level: (data.acr && levelFromAcr(data.acr)) || 1, methods: data.amr ?? [], service: data.clientName ?? data.client ?? null };
     }

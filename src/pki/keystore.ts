@@ -1,6 +1,13 @@
 import { z } from "zod";
 import type { PkiKeyRow } from "../store/repos/pki.ts";
 import { digestLength, isRsa, type KeyAlgorithm, type Mechanism } from "./algorithms.ts";
+import type { Protection } from "./sole-control.ts";
+
+/** The holder a credential's key is made for: their password share and its protection (salt, cost). */
+export interface SoleOwner {
+  share: Buffer;
+  protection: Protection;
+}
 
 /**
  * Where a tenant's private keys live, behind one small interface: a software keystore (private
@@ -10,13 +17,19 @@ import { digestLength, isRsa, type KeyAlgorithm, type Mechanism } from "./algori
  */
 export interface Keystore {
   readonly kind: KeystoreKind;
-  /** A new key pair; the row is the caller's to store (the key is usable once it is). */
-  generate(tenantId: string, algorithm: KeyAlgorithm): Promise<PkiKeyRow>;
+  /**
+   * A new key pair; the row is the caller's to store (the key is usable once it is). With `owner`,
+   * a signing credential's key under its holder's sole control: the software keystore wraps it
+   * under the holder's password share too (sole-control.ts); a token keeps it as a token object,
+   * which the caller uses only after checking the holder's authorisation (SAD).
+   */
+  generate(tenantId: string, algorithm: KeyAlgorithm, owner?: SoleOwner): Promise<PkiKeyRow>;
   /**
    * Signs `digest` (of `mechanism.hash`) with the key. RSA signatures come as the key's raw
-   * signature block, ECDSA signatures as DER (Ecdsa-Sig-Value), as X.509 and CMS carry them.
+   * signature block, ECDSA signatures as DER (Ecdsa-Sig-Value), as X.509 and CMS carry them. A key
+   * under sole control signs only with `unlock`, its holder's password share.
    */
-  sign(key: PkiKeyRow, digest: Uint8Array, mechanism: Mechanism): Promise<Buffer>;
+  sign(key: PkiKeyRow, digest: Uint8Array, mechanism: Mechanism, unlock?: Buffer): Promise<Buffer>;
   /** The public key as the keystore holds it (SubjectPublicKeyInfo, DER). */
   publicKey(key: PkiKeyRow): Promise<Buffer>;
   /** Destroys the private key where it lives (the token object; the sealed copy is the row's). */

@@ -188,6 +188,9 @@ export function pkcs11Keystore(config: Pkcs11Config, clock: Clock): Keystore {
           token_object: objectId.toString("hex"),
           created_at: clock.now(),
           destroyed_at: null,
+          // A credential's key is a token object like any other: the token's PIN is the service's,
+          // so its holder's control is the SAD the caller checks before every use.
+          protection: null,
         };
       });
     },

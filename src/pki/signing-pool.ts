@@ -11,7 +11,8 @@ import type { SignRequest, SignResponse } from "./signing-worker.ts";
  * sent to a worker once and kept there; requests go to the worker with the fewest in flight.
  */
 export interface SigningPool {
-  sign(key: { ref: string; pkcs8: () => Uint8Array }, digest: Uint8Array, mechanism: Mechanism): Promise<Buffer>;
+  /** `once`: the key is opened for this signature and forgotten (a key under sole control is never kept). */
+  sign(key: { ref: string; pkcs8: () => Uint8Array; once?: boolean }, digest: Uint8Array, mechanism: Mechanism): Promise<Buffer>;
 }
 
 interface Lane {
@@ -59,8 +60,10 @@ export const signingPool: SigningPool = {
     lanes ??= Array.from({ length: SIZE }, lane);
     const chosen = lanes.reduce((best, l) => (l.pending.size < best.pending.size ? l : best));
     const id = nextId++;
-    const request: SignRequest = { id, key: key.ref, digest, mechanism, ...(chosen.keys.has(key.ref) ? {} : { pkcs8: key.pkcs8() }) };
-    chosen.keys.add(key.ref);
+    const request: SignRequest = key.once
+      ? { id, key: key.ref, digest, mechanism, pkcs8: key.pkcs8(), once: true }
+      : { id, key: key.ref, digest, mechanism, ...(chosen.keys.has(key.ref) ? {} : { pkcs8: key.pkcs8() }) };
+    if (!key.once) chosen.keys.add(key.ref);
     return new Promise<Buffer>((resolve, reject) => {
       // Held while it has work (what waits for a signature keeps the process alive), let go when idle.
       if (chosen.pending.size === 0) chosen.worker.ref();

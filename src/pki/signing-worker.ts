@@ -15,6 +15,8 @@ export interface SignRequest {
   pkcs8?: Uint8Array;
   digest: Uint8Array;
   mechanism: Mechanism;
+  /** Open the key for this signature only, and keep nothing (a key under its holder's sole control). */
+  once?: boolean;
 }
 export type SignResponse = { id: number; signature: Uint8Array } | { id: number; error: string };
 
@@ -80,6 +82,11 @@ function mgf1(algorithm: string, seed: Buffer, length: number): Buffer {
 
 parentPort?.on("message", (request: SignRequest) => {
   try {
+    if (request.once) {
+      if (!request.pkcs8) throw new Error("a key for one signature comes with the request");
+      parentPort!.postMessage({ id: request.id, signature: signDigest(open(request.pkcs8), request.digest, request.mechanism) } satisfies SignResponse);
+      return;
+    }
     let key = opened.get(request.key);
     if (!key) {
       if (!request.pkcs8) throw new Error(`key ${request.key} was never sent to this worker`);

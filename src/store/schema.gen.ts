@@ -338,6 +338,7 @@ export interface PkiKeysTable {
   token_object: string | null;
   created_at: number;
   destroyed_at: number | null;
+  protection: string | null;
 }
 
 export interface ProofingCasesTable {
@@ -451,6 +452,19 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+export interface SignatureActivationsTable {
+  tenant_id: string;
+  id: string;
+  account_id: string;
+  credential_id: string;
+  hash_algorithm: string;
+  hashes: string;
+  remaining: number;
+  client_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SigningKeysTable {
   tenant_id: string;
   kid: string;
@@ -559,6 +573,7 @@ export interface Database {
   saml_sessions: SamlSessionsTable;
   security_answers: SecurityAnswersTable;
   sessions: SessionsTable;
+  signature_activations: SignatureActivationsTable;
   signing_keys: SigningKeysTable;
   tenants: TenantsTable;
   throttles: ThrottlesTable;

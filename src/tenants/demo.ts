@@ -151,6 +151,8 @@ export const demoTenants: TenantInput[] = [
         // The demo's professional cards carry certificates of the tenant's own CA.
         trust: { card: { tenantPki: true } },
       },
+      // Their certificates sign remotely: the CSC API v2 and the panel's signing page.
+      signing: { enabled: true },
     },
     branding: {
       primaryColor: "#0f6e5a",

@@ -311,6 +311,20 @@ export const ProfessionalsPolicy = z
   .strict();
 export type ProfessionalsPolicy = z.infer<typeof ProfessionalsPolicy>;
 
+/**
+ * Remote signing through the CSC API v2 (`/t/<tenant>/csc/v2`) and the panel's signing page, with
+ * the professionals' credentials (one per organisation). An authorisation (SAD) is good for
+ * `sadSeconds` and at most `maxSignatures` hashes, each signed once.
+ */
+export const SigningPolicy = z
+  .object({
+    enabled: z.boolean().default(false),
+    sadSeconds: int(30, 3600).default(300),
+    maxSignatures: int(1, 10_000).default(1000),
+  })
+  .strict();
+export type SigningPolicy = z.infer<typeof SigningPolicy>;
+
 const Oid = z.string().regex(/^[0-2](\.(0|[1-9][0-9]*))+$/, "must be an object identifier such as 1.3.6.1.4.1.99999.1");
 
 /**
@@ -424,6 +438,7 @@ export const TenantPolicy = z
     broker: BrokerPolicy.default(BrokerPolicy.parse({})),
     pki: PkiPolicy.default(PkiPolicy.parse({})),
     professionals: ProfessionalsPolicy.default(ProfessionalsPolicy.parse({})),
+    signing: SigningPolicy.default(SigningPolicy.parse({})),
     /**
      * Overrides of message texts (e-mail and SMS templates, see messaging/templates.ts) by
      * language and key, e.g. `{"it": {"sms.otp": "Codice {code}"}}`.

@@ -36,6 +36,8 @@ import { operatorRoutes } from "./routes/operator.ts";
 import { proofingApiRoutes, proofingRoutes } from "./routes/proofing.ts";
 import { activationRoutes } from "./routes/activation.ts";
 import { deskRoutes } from "./routes/desk.ts";
+import { cscRoutes } from "./routes/csc.ts";
+import { signingRoutes } from "./routes/signing.ts";
 import { membershipRequestRoutes } from "./routes/membership-request.ts";
 import { organisationRoutes } from "./routes/organisations.ts";
 import type { WebServices } from "./services.ts";
@@ -138,6 +140,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(activationRoutes(options, flows), { prefix: "/activate" });
       await scope.register(organisationRoutes(options), { prefix: "/organisations" });
       await scope.register(deskRoutes(options), { prefix: "/desk" });
+      await scope.register(cscRoutes(options), { prefix: "/csc/v2" });
+      await scope.register(signingRoutes(options, flows), { prefix: "/account/sign" });
       if (options.devMode) await scope.register(devOutboxRoutes(options), { prefix: "/dev" });
     },
     { prefix: "/t/:tenant" },

@@ -15,6 +15,8 @@ import type { Tenant } from "../tenants/tenant.ts";
 import { activationFlow } from "../flows/activation/flow.ts";
 import type { ActivationData } from "../flows/activation/data.ts";
 import { membershipRequestFlow } from "../flows/membership-request/flow.ts";
+import type { SigningData } from "../flows/signing/data.ts";
+import { signingFlow } from "../flows/signing/flow.ts";
 import type { MembershipRequestData } from "../flows/membership-request/data.ts";
 import type { PkiRuntime } from "../pki/deps.ts";
 
@@ -27,6 +29,7 @@ export interface FlowKinds {
   registration: RegistrationData;
   activation: ActivationData;
   membership_request: MembershipRequestData;
+  signing: SigningData;
 }
 
 /** The flows each tenant runs, bound to this server's services. */
@@ -40,6 +43,7 @@ export function flowRegistry(services: FlowServices & { pki: PkiRuntime }) {
     registration: registrationFlow(outside),
     activation: activationFlow(outside),
     membership_request: membershipRequestFlow(outside),
+    signing: signingFlow(outside),
   };
   return {
     /** The definition of `kind` if the tenant runs it (enrolment only where the policy has one). */
@@ -47,6 +51,7 @@ export function flowRegistry(services: FlowServices & { pki: PkiRuntime }) {
       if (kind === "enrolment" && !tenant.policy.enrolment) return undefined;
       if (kind === "registration" && !tenant.policy.registration.enabled) return undefined;
       if ((kind === "activation" || kind === "membership_request") && !tenant.policy.professionals.enabled) return undefined;
+      if (kind === "signing" && !tenant.policy.signing.enabled) return undefined;
       return definitions[kind];
     },
     /** The same for a kind named by a client, which may be anything. */

@@ -7,6 +7,8 @@ export const MAX_FILE_BYTES = 20_000_000;
 export interface MultipartForm {
   fields: Record<string, string | string[]>;
   files: Record<string, Buffer>;
+  /** The name each file had on the sender's side (as the browser gives it). */
+  filenames: Record<string, string>;
 }
 
 /**
@@ -16,12 +18,15 @@ export interface MultipartForm {
  */
 export async function readMultipart(request: FastifyRequest): Promise<MultipartForm> {
   if (!request.isMultipart()) throw new TesseraError("http.unsupported_media_type", "this form is sent as multipart/form-data", { status: 415 });
-  const form: MultipartForm = { fields: {}, files: {} };
+  const form: MultipartForm = { fields: {}, files: {}, filenames: {} };
   for await (const part of request.parts()) {
     if (part.type === "file") {
       const content = await part.toBuffer();
       if (part.file.truncated) throw new TesseraError("proofing.upload_too_large", `${part.fieldname}: too large`, { status: 413, params: { field: part.fieldname, max: MAX_FILE_BYTES } });
-      if (content.length > 0) form.files[part.fieldname] = content;
+      if (content.length > 0) {
+        form.files[part.fieldname] = content;
+        form.filenames[part.fieldname] = part.filename;
+      }
     } else {
       const value = String(part.value);
       const previous = form.fields[part.fieldname];

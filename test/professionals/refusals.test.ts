@@ -9,6 +9,7 @@ import { findTenant } from "../../src/tenants/service.ts";
 import { type MtlsServer, startMtlsServer } from "../../src/web/mtls.ts";
 import type { TestApp } from "../helpers/app.ts";
 import { lastCodeTo, lastMessageTo } from "../helpers/enrolment.ts";
+import { PASSWORD } from "../helpers/flows.ts";
 import { httpBrowser } from "../helpers/http-browser.ts";
 import { openssl, run, subjectKey, workdir } from "../helpers/pki.ts";
 import { activationLinkTo, MIREN, organisation, proCookie, professional, proScene } from "../helpers/professionals.ts";
@@ -198,7 +199,7 @@ describe("professionals: what is refused, and how it is told", () => {
     // Activated (the six steps are the other test's): her two certificates.
     const miren = (await findAccountByIdentifier(t!.deps, tenant, MIREN.dni))!;
     await t!.store.repos.accounts.update("pro", miren.id, { state: "active", updated_at: t!.clock.now() });
-    const { keys } = await prepareMembershipKeys(t!.deps, tenant, miren.id);
+    const { keys } = await prepareMembershipKeys(t!.deps, tenant, miren.id, PASSWORD);
     await recordMembershipKeys(t!.deps, tenant, keys);
     const issued = await issueMembershipCertificates(t!.deps, tenant, `${base}/t/pro`, { ...miren, state: "active" }, BY);
     expect(issued).toHaveLength(2);

@@ -44,6 +44,9 @@ export const ROUTES = {
   pushed_authorization_request: "/oidc/par",
 } as const;
 
+/** The resource (audience) of the tenant's CSC API's access tokens: its base URL. */
+export const cscResource = (issuer: string) => `${issuer}/csc/v2`;
+
 /** Where the end user goes when oidc-provider needs them (web/routes/oidc.ts serves it). */
 export const interactionPath = (tenantId: string, uid: string) => `/t/${tenantId}/authorize/${uid}`;
 
@@ -132,9 +135,13 @@ export function providerConfiguration(oidc: OidcModule, tenant: Tenant, services
           const resources = (client as TesseraClient).tessera_resources ?? [];
           return ctx.oidc.route === "token" && ctx.oidc.params?.grant_type === "client_credentials" && resources.length === 1 ? resources[0] : undefined;
         },
-        getResourceServerInfo(_ctx, resource, client) {
+        getResourceServerInfo(ctx, resource, client) {
           if (!((client as TesseraClient).tessera_resources ?? []).includes(resource)) {
             throw new oidc.errors.InvalidTarget("this client may not ask for tokens for that resource");
+          }
+          // The tenant's own CSC API (remote signing): `service` lists and authorises credentials.
+          if (tenant.policy.signing.enabled && resource === cscResource(ctx.oidc.provider.issuer)) {
+            return { scope: "service", audience: resource, accessTokenTTL: HOUR, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } };
           }
           // JWT access tokens (RFC 9068) an API checks with the tenant's published keys.
           return { scope: "", audience: resource, accessTokenTTL: HOUR, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } };

@@ -5,6 +5,8 @@ import { findOrganization, isRepresentative, type Organization, organizationIden
 import { enqueueMessage } from "../../messaging/outbox.ts";
 import { keystoreOf } from "../../pki/authorities.ts";
 import type { PkiDeps, PkiRuntime } from "../../pki/deps.ts";
+import type { SoleOwner } from "../../pki/keystore.ts";
+import { newProtection, passwordShare } from "../../pki/sole-control.ts";
 import { type IssuedCertificate, issueCertificate } from "../../pki/issuance.ts";
 import type { SubjectName } from "../../pki/names.ts";
 import { type RevocationReason, revokeCertificate } from "../../pki/revocation.ts";
@@ -42,18 +44,28 @@ export interface PreparedKey {
   key: PkiKeyRow;
 }
 
+/** The holder of keys to be made under `password`: a fresh salt at the tenant's argon2id cost, and the share it gives. */
+export async function soleOwner(tenant: Tenant, password: string): Promise<SoleOwner> {
+  const protection = newProtection(tenant.policy.password.hashing);
+  return { protection, share: await passwordShare(password, protection) };
+}
+
 /**
  * A new key pair for each of the account's authorised memberships, in the tenant's keystore (of
- * the policy's `keyAlgorithm`). Made outside any transaction (an RSA key or a token takes time);
- * `recordMembershipKeys` keeps them, `discardKeys` destroys them if that never happens.
+ * the policy's `keyAlgorithm`), under the holder's sole control: wrapped under `password` (the
+ * signing password just chosen or confirmed) as well as the master key. Made outside any
+ * transaction (argon2id, an RSA key or a token take time); `recordMembershipKeys` keeps them,
+ * `discardKeys` destroys them if that never happens.
  */
-export async function prepareMembershipKeys(deps: PkiDeps, tenant: Tenant, accountId: string): Promise<{ keys: PreparedKey[]; replacing: PkiKeyRow[] }> {
+export async function prepareMembershipKeys(deps: PkiDeps, tenant: Tenant, accountId: string, password: string): Promise<{ keys: PreparedKey[]; replacing: PkiKeyRow[] }> {
   const authorised = (await deps.repos.professionals.membershipsOfAccount(tenant.id, accountId)).filter((m) => m.state === "authorised");
+  if (authorised.length === 0) return { keys: [], replacing: [] };
   const keystore = keystoreOf(deps, tenant);
+  const owner = await soleOwner(tenant, password);
   const keys: PreparedKey[] = [];
   const replacing: PkiKeyRow[] = [];
   for (const membership of authorised) {
-    keys.push({ membershipId: membership.id, key: await keystore.generate(tenant.id, tenant.policy.professionals.keyAlgorithm) });
+    keys.push({ membershipId: membership.id, key: await keystore.generate(tenant.id, tenant.policy.professionals.keyAlgorithm, owner) });
     const old = membership.key_id ? await deps.repos.pki.key(tenant.id, membership.key_id) : undefined;
     if (old) replacing.push(old);
   }

@@ -11,6 +11,7 @@ import * as m0008 from "./0008-broker.ts";
 import * as m0009 from "./0009-pki.ts";
 import * as m0010 from "./0010-proofing.ts";
 import * as m0011 from "./0011-professionals.ts";
+import * as m0012 from "./0012-signing.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -29,6 +30,7 @@ const all: Record<string, VersionedMigration> = {
   "0009-pki": m0009,
   "0010-proofing": m0010,
   "0011-professionals": m0011,
+  "0012-signing": m0012,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

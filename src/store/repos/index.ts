@@ -17,6 +17,7 @@ import { pkiRepo } from "./pki.ts";
 import { proofingRepo } from "./proofing.ts";
 import { professionalsRepo } from "./professionals.ts";
 import { samlRepo } from "./saml.ts";
+import { signingRepo } from "./signing.ts";
 import { outboxRepo } from "./outbox.ts";
 import { sessionRepo } from "./sessions.ts";
 import { tenantRepo } from "./tenants.ts";
@@ -46,6 +47,7 @@ function aggregateRepos(db: Kysely<Database>, dialect: Dialect) {
     pki: pkiRepo(db),
     proofing: proofingRepo(db),
     professionals: professionalsRepo(db),
+    signing: signingRepo(db),
   };
 }
 

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Interaction, InteractionResults, KoaContextWithOIDC, Provider } from "oidc-provider";
-import { interactionPath, type OidcPages } from "../../federation/oidc/configuration.ts";
+import { interactionPath, type OidcPages, ROUTES } from "../../federation/oidc/configuration.ts";
 import { consentRequest, giveConsent } from "../../federation/oidc/consent.ts";
 import { acrFor, requestedLevel } from "../../federation/oidc/levels.ts";
 import { clientLevels } from "../../federation/oidc/policy.ts";
@@ -131,6 +131,8 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
     return reply.redirect(returnTo, 303);
   }
 
+  const CSC_OAUTH2_ALIASES: Record<string, string> = { authorize: ROUTES.authorization, token: ROUTES.token, revoke: ROUTES.revocation };
+
   const plugin = async (app: FastifyInstance) => {
     // oidc-provider reads its request bodies itself.
     await app.register(async (raw) => {
@@ -138,6 +140,14 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
       raw.addContentTypeParser("*", (_request, _payload, done) => done(null));
       raw.all("/oidc/*", mount);
       raw.get("/.well-known/openid-configuration", mount);
+      // CSC API clients find the authorization server's endpoints at `<oauth2>/oauth2/authorize`,
+      // `…/token` and `…/revoke` (CSC API v2 §8): the provider's own, under those names too.
+      raw.all<{ Params: { endpoint: string } }>("/oauth2/:endpoint", async (request, reply) => {
+        const path = CSC_OAUTH2_ALIASES[request.params.endpoint];
+        if (!path) throw new TesseraError("http.not_found", "not found", { status: 404 });
+        request.raw.url = request.raw.url!.replace(`/oauth2/${request.params.endpoint}`, path);
+        return mount(request, reply);
+      });
     });
 
     /**

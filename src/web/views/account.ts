@@ -104,7 +104,7 @@ ${data.sessions.length > 1 ? post(`${base}/sessions/revoke-others`, t("account.s
 
   const history = html`<section class="panel" id="history" aria-labelledby="h-history"><h2 id="h-history">${t("account.history")}</h2>
 <table class="data"><thead><tr><th scope="col">${t("account.when")}</th><th scope="col">${t("account.service")}</th><th scope="col">${t("account.place")}</th><th scope="col">${t("account.level")}</th></tr></thead>
-<tbody>${data.history.map((h) => html`<tr><td>${when(h.at)}</td><td>${h.service ?? tenant.displayName}</td><td>${h.ip ?? "—"}</td><td>${h.level}</td></tr>`)}</tbody></table></section>`;
+<tbody>${data.history.map((h) => html`<tr><td>${when(h.at)}</td><td>${h.signed ? t("account.history.signed", { document: h.signed.document ?? `${h.signed.count} × hash${h.service ? ` · ${h.service}` : ""}`, organization: h.signed.organization }) : (h.service ?? tenant.displayName)}</td><td>${h.ip ?? "—"}</td><td>${h.level}</td></tr>`)}</tbody></table></section>`;
 
   const applications = html`<section class="panel" id="applications" aria-labelledby="h-applications"><h2 id="h-applications">${t("account.applications")}</h2>
 ${

@@ -156,6 +156,7 @@ export function certificatesSection(ctx: PageContext, tenant: Tenant, account: A
 <div class="field"><label for="revoke-reason-${c.membership.id}">${t("operator.reason")}</label><select id="revoke-reason-${c.membership.id}" name="reason">${HOLDER_REASONS.map((r) => html`<option value="${r}">${t(`professionals.revocation.${r}`)}</option>`)}</select></div>
 <button type="submit" class="button danger">${t("account.certificate.revoke.confirm", { organization: c.organization.name })}</button></form></details>`;
   return html`<section class="panel" id="certificates" aria-labelledby="h-certificates"><h2 id="h-certificates">${t("account.certificates")}</h2>
+${tenant.policy.signing.enabled && certificates.some((c) => c.membership.state === "active") ? html`<p><a class="button primary" href="/t/${tenant.id}/account/sign">${t("account.sign")}</a></p>` : ""}
 ${representative ? html`<p><a class="button" href="/t/${tenant.id}/organisations">${t("professionals.console.title")}</a></p>` : ""}
 ${
   certificates.length === 0

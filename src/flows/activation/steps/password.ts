@@ -28,8 +28,8 @@ const confirms = (account: Account) => account.state === "active";
  * Step 4 (seed 002: "Generación de la contraseña para su uso en la identificación y firma"): the
  * password under the tenant's policy, checked against the holder's own data. A professional who is
  * already active (a new organisation's certificate) types the password they have, and wrong tries
- * count like a sign-in's. The signing key of each authorised organisation is made here too (the
- * certificates are issued for them at step 6). The argon2id work and the keys are made before the
+ * count like a sign-in's. The signing key of each authorised organisation is made here too, under
+ * this password (sole control: pki/sole-control.ts); the certificates are issued for them at step 6. The argon2id work and the keys are made before the
  * transaction; keys it did not keep are destroyed after it.
  */
 export function choosePassword(outside: { attempts: AttemptStore; clockNow: () => number; pki: PkiRuntime }): StepDefinition<ActivationData, Input, Prepared> {
@@ -51,7 +51,7 @@ export function choosePassword(outside: { attempts: AttemptStore; clockNow: () =
       const account = await findAccount(ctx.deps, ctx.tenant, ctx.flow.accountId!);
       const verdict = await verifyPassword(ctx.deps, ctx.tenant, account, input.password);
       if (account && confirms(account) && !verdict.ok) return { verdict, keys: [], replacing: [] };
-      return { verdict, ...(await prepareMembershipKeys({ ...ctx.deps, pki: outside.pki }, ctx.tenant, ctx.flow.accountId!)) };
+      return { verdict, ...(await prepareMembershipKeys({ ...ctx.deps, pki: outside.pki }, ctx.tenant, ctx.flow.accountId!, input.password)) };
     },
 
     async handle(ctx, input, { verdict, keys }) {
