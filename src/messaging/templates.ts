@@ -81,6 +81,10 @@ const en = {
     "{tenant}: your certificate for {organization} has been revoked",
   "email.certificate_revoked.text":
     "Hello {name},\n\nyour signing certificate for {organization} (serial {serial}) was revoked on {date}: {reason}. It can no longer be used to sign.\n\nIf this was not you or your organisation, contact {tenant} support at once.",
+  "email.certificates_reissued.subject":
+    "{tenant}: new signing certificates after your password reset",
+  "email.certificates_reissued.text":
+    "Hello {name},\n\nyour password was reset on {date}. The keys of your signing certificates were locked by the old one, which nobody knows any more: those certificates are revoked, and new ones have been issued under your new password:\n{certificates}\n\nIf you did not reset your password, contact {tenant} support at once.",
 } as const;
 
 export type TemplateKey = keyof typeof en;
@@ -157,6 +161,10 @@ const it: Catalogue = {
     "{tenant}: il tuo certificato per {organization} è stato revocato",
   "email.certificate_revoked.text":
     "Gentile {name},\n\nil tuo certificato di firma per {organization} (seriale {serial}) è stato revocato il {date}: {reason}. Non può più essere usato per firmare.\n\nSe non sei stato tu o la tua organizzazione, contatta subito l'assistenza {tenant}.",
+  "email.certificates_reissued.subject":
+    "{tenant}: nuovi certificati di firma dopo il ripristino della password",
+  "email.certificates_reissued.text":
+    "Gentile {name},\n\nla tua password è stata ripristinata il {date}. Le chiavi dei tuoi certificati di firma erano protette dalla vecchia, che nessuno conosce più: quei certificati sono revocati e ne sono stati emessi di nuovi, protetti dalla nuova password:\n{certificates}\n\nSe non hai ripristinato tu la password, contatta subito l'assistenza {tenant}.",
 };
 
 const es: Catalogue = {
@@ -230,6 +238,10 @@ const es: Catalogue = {
     "{tenant}: se ha revocado tu certificado de {organization}",
   "email.certificate_revoked.text":
     "Hola, {name}:\n\ntu certificado de firma de {organization} (número de serie {serial}) se revocó el {date}: {reason}. Ya no se puede usar para firmar.\n\nSi no has sido tú ni tu entidad, contacta de inmediato con el soporte de {tenant}.",
+  "email.certificates_reissued.subject":
+    "{tenant}: nuevos certificados de firma tras restablecer tu contraseña",
+  "email.certificates_reissued.text":
+    "Hola, {name}:\n\ntu contraseña se restableció el {date}. Las claves de tus certificados de firma estaban protegidas por la anterior, que ya nadie conoce: esos certificados se han revocado y se han emitido otros nuevos protegidos por la nueva contraseña:\n{certificates}\n\nSi no has restablecido tú la contraseña, contacta de inmediato con el soporte de {tenant}.",
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, it, es };
@@ -256,7 +268,8 @@ export type Template =
   | "membership_refused"
   | "activation_link"
   | "professional_activated"
-  | "certificate_revoked";
+  | "certificate_revoked"
+  | "certificates_reissued";
 
 export interface RenderedMessage {
   subject?: string;

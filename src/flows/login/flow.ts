@@ -30,7 +30,7 @@ export function loginFlow(outside: { attempts: AttemptStore; clockNow: () => num
     initialTtlMs: 15 * 60_000,
     steps: {
       identify: identify(outside.attempts, outside.clockNow),
-      password_change: changeExpiredPassword,
+      password_change: changeExpiredPassword(outside),
       second_factor: secondFactor(outside.attempts, outside.clockNow),
       upstream: upstreamAnswer(outside.upstreams),
       first_password: chooseFirstPassword,

@@ -1,3 +1,4 @@
+import type { PkiRuntime } from "../../pki/deps.ts";
 import type { AttemptStore } from "../../identity/brute-force.ts";
 import type { FlowDefinition } from "../flow.ts";
 import { RECOVERY, type RecoveryData } from "./data.ts";
@@ -12,7 +13,7 @@ import { setNewPassword } from "./steps/set-new-password.ts";
  *   question_and_sms:     identify → question → code (SMS) → new_password
  *   email_link_and_code:  identify → email_link → code (SMS, or e-mail) → new_password
  */
-export function recoveryFlow(outside: { attempts: AttemptStore; clockNow: () => number }): FlowDefinition<RecoveryData> {
+export function recoveryFlow(outside: { attempts: AttemptStore; clockNow: () => number; pki: PkiRuntime }): FlowDefinition<RecoveryData> {
   return {
     kind: RECOVERY,
     firstStep: "identify",
@@ -22,7 +23,7 @@ export function recoveryFlow(outside: { attempts: AttemptStore; clockNow: () => 
       question: answerQuestion(outside.attempts, outside.clockNow),
       email_link: confirmRecoveryLink,
       code: confirmRecoveryCode,
-      new_password: setNewPassword(outside.attempts),
+      new_password: setNewPassword(outside),
     },
   };
 }

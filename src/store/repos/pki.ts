@@ -28,6 +28,11 @@ export function pkiRepo(db: Kysely<Database>) {
       return db.selectFrom("pki_keys").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
     },
 
+    /** A key under sole control, re-wrapped for a new password (its sealed private key and protection). */
+    async rewrapKey(tenantId: string, id: string, privateKey: string, protection: string): Promise<void> {
+      await db.updateTable("pki_keys").set({ private_key: privateKey, protection }).where("tenant_id", "=", tenantId).where("id", "=", id).where("destroyed_at", "is", null).execute();
+    },
+
     async markKeyDestroyed(tenantId: string, id: string, at: number): Promise<void> {
       await db.updateTable("pki_keys").set({ destroyed_at: at, private_key: null }).where("tenant_id", "=", tenantId).where("id", "=", id).execute();
     },

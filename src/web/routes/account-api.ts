@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { rewrapCredentials } from "../../flows/professionals/credentials.ts";
 import { applicationsOf, withdrawApplication } from "../../federation/applications.ts";
 import { type Account, findAccount } from "../../identity/accounts.ts";
 import { listConsents } from "../../identity/consents.ts";
@@ -64,8 +65,11 @@ export function accountApiRoutes(services: WebServices) {
     });
 
     app.post("/password", async (request, reply) => {
-      const { password } = parseBody(z.object({ password: z.string().min(1).max(256) }), request.body);
-      await change(request, (deps, account) => changePassword(deps, request.tenant!, account, password, actorOf(request), request.session!.id));
+      const { password, current_password } = parseBody(z.object({ password: z.string().min(1).max(256), current_password: z.string().max(256).optional() }), request.body);
+      await change(request, async (deps, account) => {
+        await rewrapCredentials({ ...deps, pki: services.pki }, request.tenant!, account, current_password, password, actorOf(request));
+        await changePassword(deps, request.tenant!, account, password, actorOf(request), request.session!.id);
+      });
       return reply.code(204).send();
     });
 

@@ -9,6 +9,7 @@ import { listConsents } from "../../identity/consents.ts";
 import { generateRecoveryCodes } from "../../identity/recovery-codes.ts";
 import { accessHistory, changePassword, exportPersonalData, factorsOf, removeFactor, setLoginNotifications, setPreferredFactor, withdrawMarketing } from "../../identity/self-service.ts";
 import { endMembership } from "../../flows/professionals/certificates.ts";
+import { keysUnderPassword, rewrapCredentials } from "../../flows/professionals/credentials.ts";
 import { findMembership, membershipOf } from "../../flows/professionals/memberships.ts";
 import type { IdentityDeps } from "../../identity/deps.ts";
 import { findOrganization, representedBy } from "../../identity/organizations.ts";
@@ -72,7 +73,10 @@ export function accountRoutes(services: WebServices, registry: FlowRegistry) {
       factors: await factorsOf(deps, account),
       consents: await listConsents(deps, account),
       applications: await applicationsOf(deps, tenant, account.id),
-      passwordFields: [newPasswordField(tenant, request.t)],
+      passwordFields: [
+        ...((await keysUnderPassword(pkiDeps(services), tenant, account.id)) ? [{ name: "current_password", type: "password" as const, required: true, label: request.t("account.current_password"), autocomplete: "current-password" }] : []),
+        newPasswordField(tenant, request.t),
+      ],
       ...(account.state === "awaiting_proofing" && tenant.policy.enrolment ? { proofing: await applicantView(services, request, account) } : {}),
       ...(tenant.policy.professionals.enabled ? { professional: await professionalView(deps, tenant, account) } : {}),
     }, state, notice);
@@ -156,8 +160,15 @@ ${flowForm({ action: `${settings.base(request)}/${flow.id}`, hidden: { csrf_toke
     });
 
     app.post("/password", async (request, reply) => {
-      const password = String((request.body as Form | undefined)?.password ?? "");
-      return change(request, reply, (deps, account) => changePassword(deps, request.tenant!, account, password, actorOf(request), request.session!.id));
+      const form = (request.body as Form | undefined) ?? {};
+      const password = String(form.password ?? "");
+      const current = typeof form.current_password === "string" ? form.current_password : undefined;
+      return change(request, reply, async (deps, account) => {
+        // Keys under the holder's sole control follow the password: the old one unlocks them, then
+        // the password changes (a refusal of either, in this one transaction, changes neither).
+        await rewrapCredentials({ ...deps, pki: services.pki }, request.tenant!, account, current, password, actorOf(request));
+        await changePassword(deps, request.tenant!, account, password, actorOf(request), request.session!.id);
+      });
     });
 
     app.post("/preferences/codes", async (request, reply) => {

@@ -804,6 +804,8 @@ export const en = {
   "signing.none": "You have no certificate that can sign.",
   "account.history.signed": "Signature: {document} ({organization})",
   "account.sign": "Sign a document",
+  "signing.current_password_required": "Enter your current password too: the keys of your signing certificates are under it.",
+  "account.current_password": "Current password",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -805,4 +805,6 @@ export const es: Catalogue = {
   "signing.none": "No tienes ningún certificado que pueda firmar.",
   "account.history.signed": "Firma: {document} ({organization})",
   "account.sign": "Firmar un documento",
+  "signing.current_password_required": "Escribe también tu contraseña actual: las claves de tus certificados de firma están protegidas por ella.",
+  "account.current_password": "Contraseña actual",
 };

@@ -805,4 +805,6 @@ export const it: Catalogue = {
   "signing.none": "Non hai certificati che possano firmare.",
   "account.history.signed": "Firma: {document} ({organization})",
   "account.sign": "Firma un documento",
+  "signing.current_password_required": "Inserisci anche la password attuale: le chiavi dei tuoi certificati di firma sono protette da essa.",
+  "account.current_password": "Password attuale",
 };
