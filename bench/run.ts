@@ -27,7 +27,8 @@ import { authnRequestUrl, basic, Browser, type Client, codeFlow, login, password
 import { addIdentities, addSessions } from "./identities.ts";
 import { hammer, journeys, type Load, type Measure, measured, table } from "./load.ts";
 import { measurePki } from "./pki.ts";
-import { argon2idVerifyRate, es256Rate, rsa2048PoolRate, rsa2048Rate, rsa3072Rate } from "./primitives.ts";
+import { argon2idVerifyRate, es256Rate, p256DigestRate, rsa2048PoolRate, rsa2048Rate, rsa3072Rate } from "./primitives.ts";
+import { measureSigning } from "./signing.ts";
 import { cli, type Engine, newTarget, registerClient, type Server, type Target, tessera, waitForLine } from "./server.ts";
 
 const { values: args } = parseArgs({
@@ -55,6 +56,7 @@ const RETURNING = 64;
 interface Primitives {
   argon2id: number;
   es256: number;
+  p256: number;
   rsa: number;
   rsaPool: number;
   rsa3072: number;
@@ -206,6 +208,8 @@ async function measureEngine(engine: Engine, raw: Primitives): Promise<Measure[]
     measures.push(measured("account page, 10,000 sessions each once", engine, maxDistinct, undefined));
     console.error(`${engine}: PKI (OCSP, issuance)…`);
     measures.push(...(await measurePki(target, server, { seconds: SECONDS, connections: CONNECTIONS, rsa3072: raw.rsa3072, maxAndHalf })));
+    console.error(`${engine}: remote signing (CSC signHash)…`);
+    measures.push(...(await measureSigning(target, server, { connections: CONNECTIONS, p256: raw.p256 })));
     console.log(JSON.stringify({ measure: "server RSS per 10,000 live sessions", engine, rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(rssAfter), perTenThousandMiB: mib(rssAfter - rssBefore) }));
     memory.push({ engine, before: rssBefore, after: rssAfter });
     return measures;
@@ -296,6 +300,7 @@ console.error("raw primitives…");
 const raw: Primitives = {
   argon2id: await argon2idVerifyRate(3, argon2Params, Number(process.env.UV_THREADPOOL_SIZE ?? 4)),
   es256: es256Rate(2),
+  p256: p256DigestRate(2),
   rsa: rsa2048Rate(2),
   rsaPool: await rsa2048PoolRate(2),
   rsa3072: rsa3072Rate(2),
@@ -305,6 +310,7 @@ const primitives = {
   measure: "raw primitives",
   argon2id: { perSecond: Number(raw.argon2id.toFixed(1)), params: argon2Params, lanes: Number(process.env.UV_THREADPOOL_SIZE ?? 4) },
   es256: { perSecond: Math.round(raw.es256), lanes: 1 },
+  p256Digest: { perSecond: Math.round(raw.p256), lanes: 1 },
   rsa2048: { perSecond: Math.round(raw.rsa), lanes: 1 },
   rsa2048Pool: { perSecond: Math.round(raw.rsaPool), lanes: Number(process.env.UV_THREADPOOL_SIZE ?? 4) },
   rsa3072: { perSecond: Math.round(raw.rsa3072), lanes: 1 },
@@ -322,6 +328,7 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30
 |---|---|
 | argon2id verify, ${argon2Params.memoryKiB} KiB × ${argon2Params.iterations} passes, thread pool | ${raw.argon2id.toFixed(1)} |
 | ES256 sign, one thread | ${Math.round(raw.es256)} |
+| P-256 digest sign (@noble/curves, as the signing workers), one thread | ${Math.round(raw.p256)} |
 | RSA-2048 sign, one thread | ${Math.round(raw.rsa)} |
 | RSA-2048 sign, thread pool | ${Math.round(raw.rsaPool)} |
 | RSA-3072 sign, one thread (the demo CAs' issuing and OCSP keys) | ${Math.round(raw.rsa3072)} |
