@@ -20,11 +20,11 @@ const PASSWORD = "Tessera-Demo-2026!";
 const MOBILE = "+34600000001";
 const ECDSA_SHA256 = "1.2.840.10045.4.3.2";
 
-/** The newest code sent to the demo signer's mobile, as the development outbox lists it. */
+/** The newest code sent to the demo signer's mobile, as the development outbox lists it (newest first). */
 async function lastCode(baseUrl: string, after: number): Promise<string> {
   for (let tries = 0; tries < 50; tries++) {
     const listed = (await (await fetch(`${baseUrl}/t/pro/dev/outbox.json?to=${encodeURIComponent(MOBILE)}`)).json()) as { text: string }[];
-    if (listed.length > after) return /\b(\d{6})\b/.exec(listed.at(-1)!.text)![1]!;
+    if (listed.length > after) return /\b(\d{6})\b/.exec(listed[0]!.text)![1]!;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("no code arrived");

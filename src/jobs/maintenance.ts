@@ -32,4 +32,6 @@ export async function purgeExpired(repos: Repos, clock: Clock, tenants: Tenant[]
   await repos.proofing.deleteExpiredEvidence(now);
   // Broker: requests to upstream identity providers and the assertions seen, past their time.
   await repos.broker.purgeExpired(now);
+  // Signature activations (SAD) past their lifetime sign nothing: what was left of them goes.
+  await repos.signing.deleteExpired(now);
 }

@@ -146,6 +146,7 @@ export async function spendAuthorization(deps: PkiDeps, tenant: Tenant, account:
   if (row.hash_algorithm !== hashAlgorithm) throw invalid(`Invalid parameter hashAlgorithmOID: the SAD authorised ${row.hash_algorithm}`);
   const left = JSON.parse(row.hashes) as string[];
   if (hashes.length === 0 || new Set(hashes).size !== hashes.length) throw invalid("Invalid parameter hashes");
+  if (row.remaining === 0) throw invalid("SAD used up: every signature it authorised is made");
   if (hashes.length > row.remaining) throw invalid(`The SAD authorises ${row.remaining} more signature(s), not ${hashes.length}`);
   const unknown = hashes.filter((h) => !left.includes(h));
   if (unknown.length > 0) throw invalid("Invalid parameter hashes: not authorised by this SAD (or signed already)");

@@ -78,5 +78,5 @@ export async function cscScene(options: { keyAlgorithm?: "EC-P256" | "RSA-2048" 
     expect(answer.status, JSON.stringify(answer.json)).toBe(200);
     return answer.json.SAD as string;
   };
-  return { t, tenant, ane, city, credentialId, csc, call, authorize, accessToken: tokens.access_token, clientId };
+  return { t, tenant, ane, city, credentialId, csc, call, authorize, accessToken: tokens.access_token, clientId, rp };
 }

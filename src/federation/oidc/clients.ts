@@ -216,11 +216,13 @@ export async function deleteClient(deps: IdentityDeps, tenant: Tenant, clientId:
 }
 
 /** The metadata oidc-provider loads for a client id (adapter.ts), with its secret opened. */
-export function clientLoader(deps: IdentityDeps, tenantId: string) {
+export function clientLoader(deps: IdentityDeps, tenantId: string, options: { signingResource?: string } = {}) {
   return async (clientId: string): Promise<AdapterPayload | undefined> => {
     const row = await deps.repos.oidcClients.find(tenantId, clientId);
     if (!row) return undefined;
-    const metadata = JSON.parse(row.metadata) as AdapterPayload;
+    const stored = JSON.parse(row.metadata) as AdapterPayload & { tessera_resources?: string[] };
+    // A client registered for the tenant's CSC API may ask for `credential` authorization details.
+    const metadata = options.signingResource && stored.tessera_resources?.includes(options.signingResource) ? { ...stored, authorization_details_types: ["credential"] } : stored;
     return row.secret ? { ...metadata, client_secret: deps.secrets.open(row.secret, secretContext(tenantId, clientId)) } : metadata;
   };
 }

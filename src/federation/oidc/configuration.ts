@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Client, Configuration, JWK, KoaContextWithOIDC } from "oidc-provider";
+import { z } from "zod";
 import { findAccount } from "../../identity/accounts.ts";
 import type { IdentityDeps } from "../../identity/deps.ts";
 import { SPID_ACR } from "../../identity/levels.ts";
@@ -44,6 +45,27 @@ export const ROUTES = {
   pushed_authorization_request: "/oidc/par",
 } as const;
 
+/**
+ * A `credential` authorization detail (CSC API v2 §8.3, RFC 9396): the credential, how many
+ * signatures, and the hashes to sign (`documentDigests`, or v1's `hashes`) with their algorithm.
+ */
+export const CredentialDetail = z
+  .object({
+    type: z.literal("credential"),
+    credentialID: z.string().min(1).max(100),
+    numSignatures: z.number().int().min(1).max(10_000),
+    hashAlgorithmOID: z.string().max(40).optional(),
+    documentDigests: z.array(z.object({ hash: z.string().min(1).max(200), label: z.string().max(200).optional() })).min(1).max(10_000).optional(),
+    hashes: z.array(z.string().min(1).max(200)).min(1).max(10_000).optional(),
+    locations: z.array(z.string()).optional(),
+  })
+  .passthrough()
+  .refine((d) => d.documentDigests !== undefined || d.hashes !== undefined, "name the hashes to sign (documentDigests)");
+export type CredentialDetail = z.infer<typeof CredentialDetail>;
+
+/** The hashes a credential detail authorises. */
+export const detailHashes = (d: CredentialDetail) => d.documentDigests?.map((x) => x.hash) ?? d.hashes ?? [];
+
 /** The resource (audience) of the tenant's CSC API's access tokens: its base URL. */
 export const cscResource = (issuer: string) => `${issuer}/csc/v2`;
 
@@ -66,7 +88,7 @@ export function providerConfiguration(oidc: OidcModule, tenant: Tenant, services
   const https = services.publicUrl.current.startsWith("https://");
   const cookieOptions = { path: `/t/${tenant.id}/`, httpOnly: true, sameSite: "lax" as const, secure: https, signed: true };
   return {
-    adapter: storeAdapter(deps, tenant.id, oidc.errors, clientLoader(deps, tenant.id)),
+    adapter: storeAdapter(deps, tenant.id, oidc.errors, clientLoader(deps, tenant.id, tenant.policy.signing.enabled ? { signingResource: cscResource(`${services.publicUrl.current}/t/${tenant.id}`) } : {})),
     clients: [],
     jwks: { keys },
     routes: ROUTES,
@@ -128,6 +150,23 @@ export function providerConfiguration(oidc: OidcModule, tenant: Tenant, services
         logoutSource: (ctx, form) => pages.logoutConfirm(ctx, form),
         postLogoutSuccessSource: (ctx) => pages.loggedOut(ctx),
       },
+      // CSC API v2 `credential` authorizations (RFC 9396): the holder authorises, on Tessera's pages,
+      // a credential to sign the hashes given; the access token carries the SAD (web/routes/oidc.ts).
+      richAuthorizationRequests: {
+        enabled: tenant.policy.signing.enabled,
+        types: {
+          credential: {
+            validate(_ctx, detail) {
+              const parsed = CredentialDetail.safeParse(detail);
+              if (!parsed.success) throw new oidc.errors.InvalidAuthorizationDetails(`credential authorization details: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(detail)"} ${i.message}`).join("; ")}`);
+            },
+          },
+        },
+        // Only what the holder authorised in this interaction (the grant keeps nothing older).
+        authorizationDetailsForGrantSource: (ctx) => (ctx.oidc.params?.authorization_details !== undefined ? (ctx.oidc.grant?.rar ?? []) : []),
+        authorizationDetailsForAccessToken: (_ctx, _token, source) => source?.rar ?? [],
+        authorizationDetailsForIntrospection: (_ctx, token) => token.rar ?? [],
+      },
       resourceIndicators: {
         enabled: true,
         // A client's registered API, when it names none and has only one: client credentials.
@@ -139,9 +178,11 @@ export function providerConfiguration(oidc: OidcModule, tenant: Tenant, services
           if (!((client as TesseraClient).tessera_resources ?? []).includes(resource)) {
             throw new oidc.errors.InvalidTarget("this client may not ask for tokens for that resource");
           }
-          // The tenant's own CSC API (remote signing): `service` lists and authorises credentials.
+          // The tenant's own CSC API (remote signing): `service` lists and authorises credentials;
+          // `credential`, with authorization_details, signs what the holder authorised (briefly).
           if (tenant.policy.signing.enabled && resource === cscResource(ctx.oidc.provider.issuer)) {
-            return { scope: "service", audience: resource, accessTokenTTL: HOUR, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } };
+            const credential = ctx.oidc.params?.authorization_details !== undefined || (ctx.oidc.params?.scope as string | undefined)?.split(" ").includes("credential");
+            return { scope: "service credential", audience: resource, accessTokenTTL: credential ? tenant.policy.signing.sadSeconds : HOUR, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } };
           }
           // JWT access tokens (RFC 9068) an API checks with the tenant's published keys.
           return { scope: "", audience: resource, accessTokenTTL: HOUR, accessTokenFormat: "jwt", jwt: { sign: { alg: "ES256" } } };

@@ -47,13 +47,16 @@ export function consentRequest(interaction: Interaction, allowedClaims: readonly
  * The holder agreed: what the prompt found missing joins the interaction's grant (or a new one),
  * and the consent is remembered. Returns the grant's id for the interaction result.
  */
-export async function giveConsent(deps: IdentityDeps, tenant: Tenant, provider: Provider, interaction: Interaction, accountId: string, by: Actor): Promise<string> {
+export async function giveConsent(deps: IdentityDeps, tenant: Tenant, provider: Provider, interaction: Interaction, accountId: string, by: Actor, rar?: { type: string; [field: string]: unknown }[]): Promise<string> {
   const clientId = interaction.params.client_id as string;
   const details = interaction.prompt.details as PromptDetails;
   const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ?? new provider.Grant({ accountId, clientId });
   if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(" "));
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
   for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(" "));
+  // Authorization details hold for this authorization only (a signature's SAD): none from before.
+  grant.rar = rar && rar.length > 0 ? [] : undefined;
+  for (const detail of rar ?? []) grant.addRar(detail);
   const grantId = await grant.save();
 
   const now = deps.clock.now();

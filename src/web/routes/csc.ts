@@ -63,7 +63,8 @@ function certificatesOption(body: Body): "none" | "single" | "chain" {
  * The CSC API v2 (Cloud Signature Consortium, "Architectures and protocols for remote signature
  * applications", v2.0.0.2) at `/t/<tenant>/csc/v2/`, for tenants with `signing.enabled`: info
  * without authentication; everything else with a Bearer access token of the tenant's OpenID
- * provider for the resource `<issuer>/csc/v2`, scope `service`, whose subject is the signer.
+ * provider for the resource `<issuer>/csc/v2`, scope `service`, whose subject is the signer; the
+ * signature methods also take a `credential` token, whose authorization_details carry the SAD.
  * Credentials are the signer's professional certificates; signatures are authorised explicitly
  * (PIN: the signing password, OTP: a code by SMS or e-mail) for exactly the hashes to sign.
  * Errors are `{error, error_description}` with 400 (invalid_request), 401 (invalid_token) or 403.
@@ -73,13 +74,13 @@ export function cscRoutes(services: WebServices) {
   const issuer = (tenant: Tenant) => tenantUrl(services, tenant);
 
   /** The signer the access token speaks for: JWT of the tenant's provider, for this API, scope `service`. */
-  async function signer(request: FastifyRequest): Promise<{ account: Account; clientId: string | null }> {
+  async function signer(request: FastifyRequest, accept: readonly ("service" | "credential")[] = ["service"]): Promise<{ account: Account; clientId: string | null; sadFor: (credentialId: string) => string | undefined }> {
     const tenant = request.tenant!;
     const header = request.headers.authorization;
     const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : "";
     const unauthorized = (description: string) => new TesseraError("invalid_token", description, { status: 401 });
     if (!token) throw unauthorized("An access token is required (Authorization: Bearer)");
-    let payload: { sub?: string; scope?: string; client_id?: string };
+    let payload: { sub?: string; scope?: string; client_id?: string; authorization_details?: { type?: string; credentialID?: string; sad?: string }[] };
     try {
       ({ payload } = await jwtVerify(token, createLocalJWKSet({ keys: await publicKeySet(deps, tenant) }), {
         issuer: issuer(tenant),
@@ -91,10 +92,13 @@ export function cscRoutes(services: WebServices) {
     } catch {
       throw unauthorized("The access token is invalid or expired");
     }
-    if (!(payload.scope ?? "").split(" ").includes("service")) throw new TesseraError("insufficient_scope", "The access token lacks the scope service", { status: 403 });
+    const scopes = (payload.scope ?? "").split(" ");
+    if (!accept.some((a) => scopes.includes(a))) throw new TesseraError("insufficient_scope", `The access token lacks the scope ${accept.join(" or ")}`, { status: 403 });
     const account = payload.sub ? await findAccount(deps, tenant, payload.sub) : undefined;
     if (!account || account.state !== "active") throw unauthorized("The access token's subject is not an active signer here");
-    return { account, clientId: payload.client_id ?? null };
+    // A `credential` token carries the SAD its holder's authorisation made, per credential.
+    const details = scopes.includes("credential") ? (payload.authorization_details ?? []).filter((d) => d.type === "credential") : [];
+    return { account, clientId: payload.client_id ?? null, sadFor: (credentialId) => details.find((d) => d.credentialID === credentialId)?.sad };
   }
 
   const body = (request: FastifyRequest): Body => {
@@ -104,10 +108,10 @@ export function cscRoutes(services: WebServices) {
     return value as Body;
   };
 
-  /** What a SAD was given for: signHash's hashes, signDoc's documents' digests. */
-  async function spend(request: FastifyRequest, account: Account, credential: Credential, b: Body, hashes: string[], hashAlgorithm: ReturnType<typeof hashOf>) {
+  /** What a SAD was given for: signHash's hashes, signDoc's documents' digests. The SAD: the request's, or the `credential` token's. */
+  async function spend(request: FastifyRequest, account: Account, credential: Credential, sad: unknown, hashes: string[], hashAlgorithm: ReturnType<typeof hashOf>) {
     checkCanSign(credential);
-    return spendAuthorization(deps, request.tenant!, account, credential, b.SAD, hashes, hashAlgorithm);
+    return spendAuthorization(deps, request.tenant!, account, credential, sad, hashes, hashAlgorithm);
   }
 
   return async (app: FastifyInstance) => {
@@ -210,11 +214,11 @@ export function cscRoutes(services: WebServices) {
     app.post("/signatures/signHash", async (request) => {
       const tenant = request.tenant!;
       const b = body(request);
-      const { account, clientId } = await signer(request);
+      const { account, clientId, sadFor } = await signer(request, ["service", "credential"]);
       const credential = await credentialOf(deps, tenant, account, param.string(b, "credentialID"));
       const mechanism = mechanismOf(credential.key.algorithm as KeyAlgorithm, b);
       const hashes = param.strings(b, "hashes");
-      const { share, activation } = await spend(request, account, credential, b, hashes, mechanism.hash);
+      const { share, activation } = await spend(request, account, credential, b.SAD ?? sadFor(credential.id), hashes, mechanism.hash);
       const signatures = await signHashes(deps, tenant, credential, share, hashes, mechanism);
       await recordAuditBy(deps.repos, deps.clock, actorOf(request), {
         tenantId: tenant.id,
@@ -228,7 +232,7 @@ export function cscRoutes(services: WebServices) {
     app.post("/signatures/signDoc", { bodyLimit: 40 * 1024 * 1024 }, async (request) => {
       const tenant = request.tenant!;
       const b = body(request);
-      const { account, clientId } = await signer(request);
+      const { account, clientId, sadFor } = await signer(request, ["service", "credential"]);
       const credential = await credentialOf(deps, tenant, account, param.string(b, "credentialID"));
       const documents = b.documents;
       if (!Array.isArray(documents) || documents.length === 0) throw invalid("Missing (or invalid type) array parameter documents");
@@ -246,7 +250,7 @@ export function cscRoutes(services: WebServices) {
       });
       // The SAD authorised these documents by their digests (SHA-256 unless the request names another).
       const hashAlgorithm = b.hashAlgorithmOID === undefined ? "SHA-256" : hashOf(b.hashAlgorithmOID);
-      const { share, activation } = await spend(request, account, credential, b, parsed.map((d) => digest(hashAlgorithm, d.content).toString("base64")), hashAlgorithm);
+      const { share, activation } = await spend(request, account, credential, b.SAD ?? sadFor(credential.id), parsed.map((d) => digest(hashAlgorithm, d.content).toString("base64")), hashAlgorithm);
       const DocumentWithSignature: string[] = [];
       const SignatureObject: string[] = [];
       for (const d of parsed) {

@@ -2,7 +2,12 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Interaction, InteractionResults, KoaContextWithOIDC, Provider } from "oidc-provider";
-import { interactionPath, type OidcPages, ROUTES } from "../../federation/oidc/configuration.ts";
+import { type CredentialDetail, detailHashes, interactionPath, type OidcPages, ROUTES } from "../../federation/oidc/configuration.ts";
+import { hashOf } from "../../signing/algorithms.ts";
+import { authorizeCredential, otpDestination, sendSigningCode } from "../../signing/authorization.ts";
+import { credentialOf } from "../../signing/credentials.ts";
+import type { FormState } from "../views/form.ts";
+import { signatureConsentPage } from "../views/signing.ts";
 import { consentRequest, giveConsent } from "../../federation/oidc/consent.ts";
 import { acrFor, requestedLevel } from "../../federation/oidc/levels.ts";
 import { clientLevels } from "../../federation/oidc/policy.ts";
@@ -13,7 +18,7 @@ import { revokeSession } from "../../identity/sessions.ts";
 import { TesseraError } from "../../shared/errors.ts";
 import { pageContext } from "../page-context.ts";
 import { contentSecurityPolicy, formTarget } from "../plugins/security.ts";
-import { actorOf, identityDeps, type WebServices } from "../services.ts";
+import { actorOf, identityDeps, pkiDeps, type WebServices } from "../services.ts";
 import { errorPage } from "../views/error-page.ts";
 import type { SafeHtml } from "../views/html.ts";
 import { consentPage, loggedOutPage, logoutConfirmPage, logoutForm } from "../views/oidc.ts";
@@ -131,6 +136,56 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
     return reply.redirect(returnTo, 303);
   }
 
+  /** The `credential` authorization details an interaction asks the holder to authorise. */
+  const credentialDetailsOf = (details: Interaction): CredentialDetail[] =>
+    ((details.prompt.details as { rar?: { type: string }[] }).rar ?? []).filter((d): d is CredentialDetail => d.type === "credential");
+
+  async function signingCodeDestination(request: FastifyRequest): Promise<string | null> {
+    const account = request.session ? await findAccount(identityDeps(services), request.tenant!, request.session.accountId) : undefined;
+    return account ? otpDestination(account) : null;
+  }
+
+  /** The page that asks the holder to authorise a signature, with its certificate and documents. */
+  async function signatureConsent(request: FastifyRequest, reply: FastifyReply, details: Interaction, clientName: string, state: FormState, notice?: string, status = 200) {
+    const tenant = request.tenant!;
+    const deps = pkiDeps(services);
+    const signing = credentialDetailsOf(details);
+    if (signing.length !== 1) return finish(request, reply, await providers.forTenant(tenant), { error: "invalid_authorization_details", error_description: request.t("signing.consent.one_credential") });
+    const detail = signing[0]!;
+    const account = (await findAccount(deps, tenant, request.session!.accountId))!;
+    let organization: string;
+    try {
+      organization = (await credentialOf(deps, tenant, account, detail.credentialID)).organization.name;
+    } catch {
+      return finish(request, reply, await providers.forTenant(tenant), { error: "invalid_authorization_details", error_description: "no such credential for this signer" });
+    }
+    const here = `/t/${tenant.id}/authorize/${details.uid}`;
+    const labels = (detail.documentDigests ?? []).map((d) => d.label).filter((l): l is string => Boolean(l));
+    return reply
+      .code(status)
+      .type("text/html; charset=utf-8")
+      .allowFormTargets(formTarget(details.params.redirect_uri))
+      .send(signatureConsentPage(pageContext(request), { action: `${here}/consent`, codeAction: `${here}/signing-code`, clientName, organization, labels, count: detailHashes(detail).length, state, notice }).value);
+  }
+
+  /** credentials/authorize, on the holder's page: the SAD joins the detail the access token will carry. */
+  async function authoriseDetail(request: FastifyRequest, details: Interaction, signing: CredentialDetail[], password: string, code: string): Promise<CredentialDetail & { sad: string }> {
+    const tenant = request.tenant!;
+    const deps = { ...pkiDeps(services), attempts: services.attempts };
+    const detail = signing[0]!;
+    const account = (await findAccount(deps, tenant, request.session!.accountId))!;
+    const credential = await credentialOf(deps, tenant, account, detail.credentialID);
+    const { sad } = await authorizeCredential(
+      deps,
+      tenant,
+      account,
+      credential,
+      { pin: password, otp: code, hashes: detailHashes(detail), hashAlgorithm: hashOf(detail.hashAlgorithmOID ?? "2.16.840.1.101.3.4.2.1"), numSignatures: detail.numSignatures, clientId: details.params.client_id as string, ip: request.ip },
+      actorOf(request),
+    );
+    return { ...detail, sad };
+  }
+
   const CSC_OAUTH2_ALIASES: Record<string, string> = { authorize: ROUTES.authorization, token: ROUTES.token, revoke: ROUTES.revocation };
 
   const plugin = async (app: FastifyInstance) => {
@@ -154,7 +209,7 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
      * An interaction: sign in (at the level asked for; anew if `prompt=login` or `max_age` ask
      * for a fresher sign-in than this browser's), or consent.
      */
-    app.get<{ Params: { uid: string }; Querystring: { since?: string } }>("/authorize/:uid", async (request, reply) => {
+    app.get<{ Params: { uid: string }; Querystring: { since?: string; notice?: string } }>("/authorize/:uid", async (request, reply) => {
       const tenant = request.tenant!;
       const provider = await providers.forTenant(tenant);
       const details = await interaction(request, reply, provider);
@@ -199,6 +254,11 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
 
       if (details.prompt.name === "consent") {
         if (!request.session || request.session.accountId !== details.session?.accountId) return reply.redirect(`/t/${tenant.id}/login?return_to=${encodeURIComponent(here)}`, 303);
+        const signing = credentialDetailsOf(details);
+        if (signing.length > 0) {
+          const notice = request.query.notice === "sent" ? request.t("signing.code_sent", { to: (await signingCodeDestination(request)) ?? "" }) : undefined;
+          return signatureConsent(request, reply, details, client.clientName ?? client.clientId, { errors: [], values: {}, t: request.t }, notice);
+        }
         const allowed = client.tessera_claims as string[] | undefined;
         return reply
           .type("text/html; charset=utf-8")
@@ -216,12 +276,42 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
       if (details.prompt.name !== "consent" || !accountId || request.session?.accountId !== accountId) {
         throw new TesseraError("oidc.interaction_expired", "not a consent this session can give", { status: 400 });
       }
-      const decision = (request.body as { decision?: unknown } | undefined)?.decision;
-      if (decision !== "allow") {
+      const body = (request.body ?? {}) as { decision?: unknown; password?: unknown; code?: unknown };
+      if (body.decision !== "allow") {
         return finish(request, reply, provider, { error: "access_denied", error_description: "the end user refused consent" });
       }
-      const grantId = await giveConsent(identityDeps(services), tenant, provider, details, accountId, actorOf(request));
+      // A signature (the `credential` scope): authorised here with the password and the code.
+      const signing = credentialDetailsOf(details);
+      let rar: CredentialDetail[] | undefined;
+      if (signing.length > 0) {
+        const client = await provider.Client.find(details.params.client_id as string);
+        try {
+          rar = [await authoriseDetail(request, details, signing, typeof body.password === "string" ? body.password : "", typeof body.code === "string" ? body.code : "")];
+        } catch (error) {
+          if (!(error instanceof TesseraError) || error.status >= 500) throw error;
+          const issue = error.message === "Invalid PIN" ? { field: "password", code: "signing.wrong_password", message: request.t("signing.wrong_password") }
+            : error.message.startsWith("Invalid OTP") ? { field: "code", code: "signing.wrong_code", message: request.t("signing.wrong_code") }
+            : { field: "password", code: error.code, message: error.message };
+          return signatureConsent(request, reply, details, client?.clientName ?? client?.clientId ?? "", { errors: [issue], values: {}, t: request.t }, undefined, 400);
+        }
+      }
+      const grantId = await giveConsent(identityDeps(services), tenant, provider, details, accountId, actorOf(request), rar);
       return finish(request, reply, provider, { consent: { grantId } }, true);
+    });
+
+    /** The code that authorises a signature asked for through the `credential` scope. */
+    app.post<{ Params: { uid: string } }>("/authorize/:uid/signing-code", async (request, reply) => {
+      const tenant = request.tenant!;
+      const provider = await providers.forTenant(tenant);
+      const details = await interaction(request, reply, provider);
+      const signing = credentialDetailsOf(details);
+      if (details.prompt.name !== "consent" || signing.length !== 1 || request.session?.accountId !== details.session?.accountId) {
+        throw new TesseraError("oidc.interaction_expired", "no signature to authorise here", { status: 400 });
+      }
+      const deps = pkiDeps(services);
+      const account = (await findAccount(deps, tenant, request.session!.accountId))!;
+      await sendSigningCode(deps, tenant, account, await credentialOf(deps, tenant, account, signing[0]!.credentialID), request.locale);
+      return reply.redirect(`/t/${tenant.id}/authorize/${details.uid}?notice=sent`, 303);
     });
 
     /** The end user gives up (say, they cannot reach the level asked for): the client is told. */

@@ -60,3 +60,28 @@ export function signingDonePage(ctx: PageContext, tenant: Tenant, flow: Flow<Sig
 <p><a href="/t/${tenant.id}/account/sign">${t("signing.another")}</a> · <a href="/t/${tenant.id}/account">${t("account.title")}</a></p>`,
   });
 }
+
+/**
+ * A CSC client asks to sign (the `credential` scope, authorization_details): what, with which
+ * certificate, for which application; the password and a code authorise it; or refuse.
+ */
+export function signatureConsentPage(
+  ctx: PageContext,
+  input: { action: string; codeAction: string; clientName: string; organization: string; labels: string[]; count: number; state: FormState; notice?: string | undefined },
+): SafeHtml {
+  const { t } = ctx;
+  return flowPage(ctx, {
+    title: t("signing.consent.title", { client: input.clientName }),
+    intro: t("signing.consent.intro", { client: input.clientName, count: input.count }),
+    notice: input.notice,
+    state: input.state,
+    content: html`<ul class="summary"><li>${t("signing.with", { organization: input.organization })}</li>${input.labels.map((l) => html`<li>${l}</li>`)}</ul>
+<form method="post" action="${input.codeAction}" class="flow-form"><button type="submit" class="button">${t("signing.consent.send_code")}</button></form>
+<form method="post" action="${input.action}" class="flow-form" novalidate>
+<input type="hidden" name="decision" value="allow">
+<div class="field"><label for="field-password">${t("signing.field.password")}</label><input type="password" id="field-password" name="password" autocomplete="current-password" required></div>
+<div class="field"><label for="field-code">${t("enrol.field.code")}</label><input type="text" id="field-code" name="code" inputmode="numeric" autocomplete="one-time-code" required></div>
+<button type="submit" class="button primary">${t("signing.sign")}</button></form>
+<form method="post" action="${input.action}" class="inline-form"><button type="submit" name="decision" value="deny" class="button">${t("oidc.consent.deny")}</button></form>`,
+  });
+}

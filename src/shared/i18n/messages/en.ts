@@ -806,6 +806,10 @@ export const en = {
   "account.sign": "Sign a document",
   "signing.current_password_required": "Enter your current password too: the keys of your signing certificates are under it.",
   "account.current_password": "Current password",
+  "signing.consent.title": "{client} asks to sign",
+  "signing.consent.intro": "{client} asks to sign {count|# document|# documents} with your certificate. Authorise it with your password and a code we send you, or refuse.",
+  "signing.consent.send_code": "Send me the code",
+  "signing.consent.one_credential": "One certificate at a time: the application asked for several.",
 } as const;
 
 export type MessageKey = keyof typeof en;

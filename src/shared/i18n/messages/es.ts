@@ -807,4 +807,8 @@ export const es: Catalogue = {
   "account.sign": "Firmar un documento",
   "signing.current_password_required": "Escribe también tu contraseña actual: las claves de tus certificados de firma están protegidas por ella.",
   "account.current_password": "Contraseña actual",
+  "signing.consent.title": "{client} pide firmar",
+  "signing.consent.intro": "{client} pide firmar {count|# documento|# documentos} con tu certificado. Autorízalo con tu contraseña y un código que te enviamos, o recházalo.",
+  "signing.consent.send_code": "Envíame el código",
+  "signing.consent.one_credential": "Un certificado cada vez: la aplicación ha pedido varios.",
 };

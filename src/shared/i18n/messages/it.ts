@@ -807,4 +807,8 @@ export const it: Catalogue = {
   "account.sign": "Firma un documento",
   "signing.current_password_required": "Inserisci anche la password attuale: le chiavi dei tuoi certificati di firma sono protette da essa.",
   "account.current_password": "Password attuale",
+  "signing.consent.title": "{client} chiede di firmare",
+  "signing.consent.intro": "{client} chiede di firmare {count|# documento|# documenti} con il tuo certificato. Autorizzalo con la tua password e un codice che ti inviamo, oppure rifiuta.",
+  "signing.consent.send_code": "Inviami il codice",
+  "signing.consent.one_credential": "Un certificato alla volta: l'applicazione ne ha chiesti diversi.",
 };
