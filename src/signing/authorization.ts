@@ -140,19 +140,25 @@ export async function spendAuthorization(deps: PkiDeps, tenant: Tenant, account:
   } catch {
     throw invalid("Invalid parameter SAD");
   }
-  const row = await deps.repos.signing.activation(tenant.id, opened.activation);
-  if (!row || row.account_id !== account.id || row.credential_id !== credential.id) throw invalid("Invalid parameter SAD");
-  if (row.expires_at <= deps.clock.now()) throw invalid("SAD expired");
-  if (row.hash_algorithm !== hashAlgorithm) throw invalid(`Invalid parameter hashAlgorithmOID: the SAD authorised ${row.hash_algorithm}`);
-  const left = JSON.parse(row.hashes) as string[];
-  if (hashes.length === 0 || new Set(hashes).size !== hashes.length) throw invalid("Invalid parameter hashes");
-  if (row.remaining === 0) throw invalid("SAD used up: every signature it authorised is made");
-  if (hashes.length > row.remaining) throw invalid(`The SAD authorises ${row.remaining} more signature(s), not ${hashes.length}`);
-  const unknown = hashes.filter((h) => !left.includes(h));
-  if (unknown.length > 0) throw invalid("Invalid parameter hashes: not authorised by this SAD (or signed already)");
-  const after = left.filter((h) => !hashes.includes(h));
-  if (!(await deps.repos.signing.spend(tenant.id, row.id, row.remaining, { hashes: JSON.stringify(after), remaining: row.remaining - hashes.length }))) {
-    throw invalid("The SAD was used meanwhile: try again", 409);
-  }
+  // One spend at a time per SAD (a client may send its hashes in parallel): the checks and the
+  // write under the SAD's lock, on every node.
+  const row = await deps.repos.atomically(async (repos) => {
+    await repos.lock(`sad:${tenant.id}:${opened.activation}`);
+    const row = await repos.signing.activation(tenant.id, opened.activation);
+    if (!row || row.account_id !== account.id || row.credential_id !== credential.id) throw invalid("Invalid parameter SAD");
+    if (row.expires_at <= deps.clock.now()) throw invalid("SAD expired");
+    if (row.hash_algorithm !== hashAlgorithm) throw invalid(`Invalid parameter hashAlgorithmOID: the SAD authorised ${row.hash_algorithm}`);
+    const left = JSON.parse(row.hashes) as string[];
+    if (hashes.length === 0 || new Set(hashes).size !== hashes.length) throw invalid("Invalid parameter hashes");
+    if (row.remaining === 0) throw invalid("SAD used up: every signature it authorised is made");
+    if (hashes.length > row.remaining) throw invalid(`The SAD authorises ${row.remaining} more signature(s), not ${hashes.length}`);
+    const unknown = hashes.filter((h) => !left.includes(h));
+    if (unknown.length > 0) throw invalid("Invalid parameter hashes: not authorised by this SAD (or signed already)");
+    const after = left.filter((h) => !hashes.includes(h));
+    if (!(await repos.signing.spend(tenant.id, row.id, row.remaining, { hashes: JSON.stringify(after), remaining: row.remaining - hashes.length }))) {
+      throw invalid("The SAD was used meanwhile: try again", 409);
+    }
+    return row;
+  });
   return { ...(opened.share ? { share: Buffer.from(opened.share, "base64") } : {}), activation: row.id };
 }
