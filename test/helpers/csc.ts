@@ -5,6 +5,7 @@ import { checkRequest, requestMembership } from "../../src/flows/professionals/m
 import { issueMembershipCertificates, prepareMembershipKeys, recordMembershipKeys } from "../../src/flows/professionals/certificates.ts";
 import type { Account } from "../../src/identity/accounts.ts";
 import type { Organization } from "../../src/identity/organizations.ts";
+import type { KeystoreConfig } from "../../src/pki/keystore.ts";
 import type { Tenant } from "../../src/tenants/tenant.ts";
 import { PASSWORD } from "./flows.ts";
 import { httpBrowser } from "./http-browser.ts";
@@ -42,8 +43,14 @@ export const ANE_PHONE = "+34600000001";
  * signed in through the tenant's provider by a CSC client (openid-client) that got an access
  * token for the API (resource `<issuer>/csc/v2`, scope `service`). `call` posts JSON to the API.
  */
-export async function cscScene(options: { keyAlgorithm?: "EC-P256" | "RSA-2048" | "RSA-3072" } = {}) {
+export async function cscScene(options: { keyAlgorithm?: "EC-P256" | "RSA-2048" | "RSA-3072"; keystore?: KeystoreConfig } = {}) {
   const t = await oidcTestApp();
+  if (options.keystore) {
+    const { updatePolicy } = await import("./tenants.ts");
+    await updatePolicy(t.store, "pro", (p) => {
+      p.pki = { ...p.pki, keystore: options.keystore! };
+    });
+  }
   let tenant = await proTenant(t, t.baseUrl);
   if (options.keyAlgorithm) {
     const { updatePolicy } = await import("./tenants.ts");

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { revokeCertificate } from "../../src/pki/revocation.ts";
 import { cscScene } from "../helpers/csc.ts";
@@ -89,6 +91,35 @@ describe("the CSC API v2: authorising and signing hashes", () => {
     expect((await signHash([h3!], later)).json.error_description).toBe("SAD expired");
     const audit = await scene.t.store.db.selectFrom("audit_entries").select("type").where("type", "like", "signature.%").execute();
     expect(audit.map((a) => a.type).sort()).toEqual(["signature.authorized", "signature.authorized", "signature.created", "signature.created"]);
+  });
+
+  it("signs with an RSA credential in PKCS#1 v1.5 and PSS, SHA-256 to SHA-512, as openssl verifies them", async () => {
+    scene = await cscScene({ keyAlgorithm: "RSA-2048" });
+    const { call, authorize, credentialId } = scene;
+    const info = await call("credentials/info", { credentialID: credentialId, certificates: "single" });
+    expect(info.json.key).toMatchObject({ len: 2048, algo: expect.arrayContaining(["1.2.840.113549.1.1.10", "1.2.840.113549.1.1.11"]) });
+    const dir = workdir({ "cert.der": Buffer.from((info.json.cert as { certificates: string[] }).certificates[0]!, "base64") });
+    await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir });
+    const cases = [
+      { name: "pkcs1-256", hash: "sha256", body: { signAlgo: "1.2.840.113549.1.1.11" }, verify: ["-pkeyopt", "digest:sha256"] },
+      { name: "pkcs1-512", hash: "sha512", body: { signAlgo: "1.2.840.113549.1.1.1", hashAlgorithmOID: "2.16.840.1.101.3.4.2.3" }, verify: ["-pkeyopt", "digest:sha512"] },
+      { name: "pss-384", hash: "sha384", body: { signAlgo: "1.2.840.113549.1.1.10", hashAlgorithmOID: "2.16.840.1.101.3.4.2.2" }, verify: ["-pkeyopt", "digest:sha384", "-pkeyopt", "rsa_padding_mode:pss", "-pkeyopt", "rsa_pss_saltlen:48"] },
+    ];
+    for (const c of cases) {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(Date.now() + 61_000);
+      const digest = createHash(c.hash).update(c.name).digest("base64");
+      const oid = { sha256: "2.16.840.1.101.3.4.2.1", sha384: "2.16.840.1.101.3.4.2.2", sha512: "2.16.840.1.101.3.4.2.3" }[c.hash]!;
+      const sad = await authorize([digest], { hashAlgorithmOID: oid });
+      const signed = await call("signatures/signHash", { credentialID: credentialId, SAD: sad, hashes: [digest], ...c.body });
+      expect(signed.status, JSON.stringify(signed.json)).toBe(200);
+      writeFileSync(path.join(dir, `${c.name}.bin`), Buffer.from(digest, "base64"));
+      writeFileSync(path.join(dir, `${c.name}.sig`), Buffer.from((signed.json.signatures as string[])[0]!, "base64"));
+      const verified = await openssl(["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-in", `${c.name}.bin`, "-sigfile", `${c.name}.sig`, ...c.verify], { cwd: dir });
+      expect(verified.stdout, `${c.name}: ${verified.stderr}`).toContain("Signature Verified Successfully");
+    }
+    // An ECDSA algorithm is not this key's.
+    expect((await call("signatures/signHash", { credentialID: credentialId, SAD: "x", hashes: [sha256("x")], signAlgo: ECDSA_SHA256 })).json.error_description).toContain("RSA-2048");
   });
 
   it("refuses a wrong PIN or code, and locks signing after as many as a sign-in allows", async () => {
