@@ -26,6 +26,8 @@ describe("the CSC API v2: info, credentials", () => {
     expect(info.status).toBe(200);
     expect(info.json).toMatchObject({ specs: "2.0.0.2", authType: ["oauth2code"], oauth2: `${t.baseUrl}/t/pro`, conformance_levels: ["Ades-B-B", "Ades-B-T"] });
     expect(info.json.methods).toEqual(expect.arrayContaining(["credentials/list", "credentials/authorize", "signatures/signHash", "signatures/signDoc", "signatures/timestamp"]));
+    // Its logo is one this server serves.
+    expect((await fetch(info.json.logo as string)).status).toBe(200);
     const anonymous = await call("credentials/list", {}, null);
     expect(anonymous).toMatchObject({ status: 401, json: { error: "invalid_token" } });
     expect((await call("credentials/list", {}, "not.a.token")).status).toBe(401);

@@ -133,7 +133,7 @@ export function cscRoutes(services: WebServices) {
       return {
         specs: "2.0.0.2",
         name: tenant.displayName,
-        logo: `${issuer(tenant)}/assets/logo.svg`,
+        logo: `${services.publicUrl.current}/assets/favicon.svg`,
         region: tenant.policy.pki.organization?.country ?? "EU",
         lang: request.locale,
         description: `Remote signing with the professional certificates of ${tenant.displayName}`,
