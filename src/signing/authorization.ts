@@ -8,14 +8,24 @@ import { verifyPassword } from "../identity/password/service.ts";
 import { digestLength, type HashAlgorithm } from "../pki/algorithms.ts";
 import type { PkiDeps } from "../pki/deps.ts";
 import { passwordShare, protectionOf } from "../pki/sole-control.ts";
-import { TesseraError } from "../shared/errors.ts";
+import { type FieldIssue, TesseraError } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import type { Locale } from "../shared/i18n/locales.ts";
-import { translator } from "../shared/i18n/translate.ts";
+import { type Translate, translator } from "../shared/i18n/translate.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 import { checkCanSign, type Credential } from "./credentials.ts";
 
 const invalid = (description: string, status = 400) => new TesseraError("invalid_request", description, { status });
+
+/**
+ * An authorisation's refusal as a form says it (the signing page, the `credential` consent page):
+ * the CSC API's words for a wrong password or code become the field's message in the page's language.
+ */
+export function refusalIssue(t: Translate, error: TesseraError): FieldIssue {
+  if (error.message === "Invalid PIN") return { field: "password", code: "signing.wrong_password", message: t("signing.wrong_password") };
+  if (error.message.startsWith("Invalid OTP")) return { field: "code", code: "signing.wrong_code", message: t("signing.wrong_code") };
+  return { field: "password", code: error.code, message: error.message };
+}
 
 /** The one-time codes that authorise a credential's signatures go under this purpose. */
 const otpPurpose = (credential: Credential) => `csc:${credential.id}`;

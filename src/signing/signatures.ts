@@ -19,36 +19,34 @@ const SIGNATURE_TIME_STAMP_TOKEN = "1.2.840.113549.1.9.16.2.14";
 export type Level = "B-B" | "B-T";
 
 /**
- * The credential's key as a signer, unlocked for what it signs now by the holder's share (a key on
- * a token needs none: the SAD was checked before). A share that no longer unlocks the key (its
- * password was reset without it) is said so, not a server error.
+ * Signs a digest with the credential's key, unlocked for this one operation by the holder's share
+ * (a key on a token needs none: the SAD was checked before). A share that no longer unlocks the
+ * key (its password was reset without it) is said so, not a server error.
  */
-function credentialSigner(deps: PkiDeps, tenant: Tenant, credential: Credential, unlock: Buffer | undefined, mechanism: Mechanism): Signer {
+function digestSigner(deps: PkiDeps, tenant: Tenant, credential: Credential, unlock: Buffer | undefined) {
   const keystore = deps.pki.keystores.holding(credential.key, tenant.policy.pki.keystore);
-  const sign = async (hash: Buffer, m: Mechanism) => {
+  return async (hash: Uint8Array, mechanism: Mechanism): Promise<Buffer> => {
     try {
-      return await keystore.sign(credential.key, hash, m, unlock);
+      return await keystore.sign(credential.key, hash, mechanism, unlock);
     } catch (error) {
       if (error instanceof KeystoreError) throw new TesseraError("invalid_request", `The credential cannot sign: ${error.message}`, { status: 400 });
       throw error;
     }
   };
+}
+
+/** The credential's key as a signer of whole structures (CMS signed attributes). */
+function credentialSigner(deps: PkiDeps, tenant: Tenant, credential: Credential, unlock: Buffer | undefined, mechanism: Mechanism): Signer {
+  const sign = digestSigner(deps, tenant, credential, unlock);
   return { key: credential.key, mechanism, algorithm: () => signatureAlgorithm(mechanism), sign: (data) => sign(digest(mechanism.hash, data), mechanism) };
 }
 
 /** signatures/signHash: each hash signed as given, in order (base64 signatures: RSA blocks, ECDSA DER). */
 export async function signHashes(deps: PkiDeps, tenant: Tenant, credential: Credential, unlock: Buffer | undefined, hashes: string[], mechanism: Mechanism): Promise<string[]> {
-  const keystore = deps.pki.keystores.holding(credential.key, tenant.policy.pki.keystore);
+  const sign = digestSigner(deps, tenant, credential, unlock);
   const signed: string[] = [];
   // One after the other: the keystore's pool already signs on every core for every request.
-  for (const hash of hashes) {
-    try {
-      signed.push((await keystore.sign(credential.key, Buffer.from(hash, "base64"), mechanism, unlock)).toString("base64"));
-    } catch (error) {
-      if (error instanceof KeystoreError) throw new TesseraError("invalid_request", `The credential cannot sign: ${error.message}`, { status: 400 });
-      throw error;
-    }
-  }
+  for (const hash of hashes) signed.push((await sign(Buffer.from(hash, "base64"), mechanism)).toString("base64"));
   return signed;
 }
 

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { Interaction, InteractionResults, KoaContextWithOIDC, Provider } from "oidc-provider";
 import { type CredentialDetail, detailHashes, interactionPath, type OidcPages, ROUTES } from "../../federation/oidc/configuration.ts";
 import { hashOf } from "../../signing/algorithms.ts";
-import { authorizeCredential, otpDestination, sendSigningCode } from "../../signing/authorization.ts";
+import { authorizeCredential, otpDestination, refusalIssue, sendSigningCode } from "../../signing/authorization.ts";
 import { credentialOf } from "../../signing/credentials.ts";
 import type { FormState } from "../views/form.ts";
 import { signatureConsentPage } from "../views/signing.ts";
@@ -289,10 +289,7 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
           rar = [await authoriseDetail(request, details, signing, typeof body.password === "string" ? body.password : "", typeof body.code === "string" ? body.code : "")];
         } catch (error) {
           if (!(error instanceof TesseraError) || error.status >= 500) throw error;
-          const issue = error.message === "Invalid PIN" ? { field: "password", code: "signing.wrong_password", message: request.t("signing.wrong_password") }
-            : error.message.startsWith("Invalid OTP") ? { field: "code", code: "signing.wrong_code", message: request.t("signing.wrong_code") }
-            : { field: "password", code: error.code, message: error.message };
-          return signatureConsent(request, reply, details, client?.clientName ?? client?.clientId ?? "", { errors: [issue], values: {}, t: request.t }, undefined, 400);
+          return signatureConsent(request, reply, details, client?.clientName ?? client?.clientId ?? "", { errors: [refusalIssue(request.t, error)], values: {}, t: request.t }, undefined, 400);
         }
       }
       const grantId = await giveConsent(identityDeps(services), tenant, provider, details, accountId, actorOf(request), rar);

@@ -5,8 +5,8 @@ import type { PkiRuntime } from "../../../pki/deps.ts";
 import { recordAuditBy } from "../../../audit/service.ts";
 import type { FieldIssue } from "../../../shared/errors.ts";
 import { TesseraError } from "../../../shared/errors.ts";
-import { type Translate, translator } from "../../../shared/i18n/translate.ts";
-import { authorizeCredential, sendSigningCode, spendAuthorization } from "../../../signing/authorization.ts";
+import { translator } from "../../../shared/i18n/translate.ts";
+import { authorizeCredential, refusalIssue, sendSigningCode, spendAuthorization } from "../../../signing/authorization.ts";
 import { credentialOf } from "../../../signing/credentials.ts";
 import { signPdf } from "../../../signing/signatures.ts";
 import { checkbox } from "../../enrolment/data.ts";
@@ -18,13 +18,6 @@ const Input = z.object({ password: z.string().max(256).optional(), code: z.strin
 type Input = z.infer<typeof Input>;
 
 type Prepared = { signed: Buffer; activation: string } | { errors: FieldIssue[] } | undefined;
-
-/** The CSC API's words for a refusal, as the page says them. */
-function issueOf(t: Translate, error: TesseraError): FieldIssue {
-  if (error.message === "Invalid PIN") return { field: "password", code: "signing.wrong_password", message: t("signing.wrong_password") };
-  if (error.message.startsWith("Invalid OTP")) return { field: "code", code: "signing.wrong_code", message: t("signing.wrong_code") };
-  return { field: "password", code: error.code, message: error.message };
-}
 
 /**
  * The signature, authorised as the CSC API's credentials/authorize does (the signing password and
@@ -63,7 +56,7 @@ export function authoriseSignature(outside: { pki: PkiRuntime; attempts: Attempt
         });
         return { signed, activation };
       } catch (error) {
-        if (error instanceof TesseraError && error.status < 500) return { errors: [issueOf(t, error)] };
+        if (error instanceof TesseraError && error.status < 500) return { errors: [refusalIssue(t, error)] };
         throw error;
       }
     },
