@@ -93,6 +93,12 @@ export async function discardKeys(pki: PkiRuntime, tenant: Tenant, keys: PkiKeyR
   for (const key of keys) await pki.keystores.holding(key, tenant.policy.pki.keystore).destroy(key);
 }
 
+/** The qualified certificate of a professional for one organisation, for `key` (the activation's, or a reset's). */
+export function issueProfessionalCertificate(deps: PkiDeps, tenant: Tenant, tenantUrl: string, account: Account, organization: Organization, title: string | null, key: PkiKeyRow, by: Actor): Promise<IssuedCertificate> {
+  const request = { profile: "qualified-signing" as const, subject: professionalSubject(account, organization, title), publicKey: Buffer.from(key.public_key, "base64"), accountId: account.id, keyId: key.id };
+  return issueCertificate(deps, tenant, tenantUrl, request, by);
+}
+
 /**
  * Issues the certificate of every authorised membership of the account for the key made for it
  * at the activation's password step (seed 002 step 6), and makes the membership `active` with its
@@ -106,13 +112,7 @@ export async function issueMembershipCertificates(deps: PkiDeps, tenant: Tenant,
     const organization = await findOrganization(deps, tenant, membership.organizationId);
     const key = membership.keyId ? await deps.repos.pki.key(tenant.id, membership.keyId) : undefined;
     if (!key || key.destroyed_at !== null) throw new TesseraError("membership.changed", "the membership changed meanwhile: open the activation link again", { status: 409 });
-    const certificate = await issueCertificate(
-      deps,
-      tenant,
-      tenantUrl,
-      { profile: "qualified-signing", subject: professionalSubject(account, organization, membership.title), publicKey: Buffer.from(key.public_key, "base64"), accountId: account.id, keyId: key.id },
-      by,
-    );
+    const certificate = await issueProfessionalCertificate(deps, tenant, tenantUrl, account, organization, membership.title, key, by);
     const now = deps.clock.now();
     if (!(await deps.repos.professionals.transitionMembership(tenant.id, membership.id, ["authorised"], { state: "active", certificate_serial: certificate.serial, updated_at: now }))) {
       throw new TesseraError("membership.changed", "the membership changed meanwhile", { status: 409 });

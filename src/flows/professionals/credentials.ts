@@ -6,16 +6,15 @@ import { verifyPassword } from "../../identity/password/service.ts";
 import { enqueueMessage } from "../../messaging/outbox.ts";
 import { keystoreOf } from "../../pki/authorities.ts";
 import type { PkiDeps } from "../../pki/deps.ts";
-import { issueCertificate } from "../../pki/issuance.ts";
 import { revokeCertificate } from "../../pki/revocation.ts";
 import { rewrapSoleControl } from "../../pki/software-keystore.ts";
 import { passwordShare, protectionOf } from "../../pki/sole-control.ts";
-import { ValidationError } from "../../shared/errors.ts";
+import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import { formatDate } from "../../shared/i18n/dates.ts";
 import { translator } from "../../shared/i18n/translate.ts";
 import type { PkiKeyRow } from "../../store/repos/pki.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
-import { discardKeys, type PreparedKey, professionalSubject, soleOwner } from "./certificates.ts";
+import { discardKeys, issueProfessionalCertificate, type PreparedKey, soleOwner } from "./certificates.ts";
 
 /**
  * What a new password does to the keys under its holder's sole control (pki/sole-control.ts):
@@ -87,14 +86,11 @@ export async function reissueCredentials(deps: PkiDeps, tenant: Tenant, tenantUr
     await revokeCertificate(deps, tenant, { serial: membership.certificate_serial, reason: "superseded" }, by);
     await deps.repos.pki.markKeyDestroyed(tenant.id, membership.key_id, deps.clock.now());
     await deps.repos.pki.insertKey(key);
-    const certificate = await issueCertificate(
-      deps,
-      tenant,
-      tenantUrl,
-      { profile: "qualified-signing", subject: professionalSubject(account, organization, membership.title), publicKey: Buffer.from(key.public_key, "base64"), accountId: account.id, keyId: key.id },
-      by,
-    );
-    await deps.repos.professionals.transitionMembership(tenant.id, membership.id, ["active"], { key_id: key.id, certificate_serial: certificate.serial, updated_at: deps.clock.now() });
+    const certificate = await issueProfessionalCertificate(deps, tenant, tenantUrl, account, organization, membership.title, key, by);
+    // Moved meanwhile (ended on another node): the whole re-issue rolls back rather than leave a stray certificate.
+    if (!(await deps.repos.professionals.transitionMembership(tenant.id, membership.id, ["active"], { key_id: key.id, certificate_serial: certificate.serial, updated_at: deps.clock.now() }))) {
+      throw new TesseraError("membership.changed", "the membership changed meanwhile", { status: 409 });
+    }
     await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "membership.reissued", subject: account.id, data: { membership: membership.id, superseded: membership.certificate_serial, serial: certificate.serial } });
     issued.push(`- ${organization.name}: ${certificate.serial}`);
   }
