@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where the card commands read answers (passwords, one-time codes); the process's by default. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Shared by a command and the runner: the exit code the command wants. */

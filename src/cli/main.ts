@@ -3,7 +3,9 @@ import { MasterKeyError } from "../shared/crypto/master-key.ts";
 import { SettingsError } from "../shared/config/settings.ts";
 import { TesseraError, ValidationError } from "../shared/errors.ts";
 import { StoreError } from "../store/db.ts";
+import { CardError } from "../card/session.ts";
 import { auditCommand } from "./commands/audit.ts";
+import { cardCommand } from "./commands/card.ts";
 import { clientCommand } from "./commands/client.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { operatorCommand } from "./commands/operator.ts";
@@ -28,7 +30,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError("(add --help for usage)");
   // Subcommands inherit the overrides above only when they are set before they are added.
-  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, operatorCommand, organizationCommand, auditCommand]) {
+  for (const command of [startCommand, migrateCommand, tenantCommand, clientCommand, keysCommand, spCommand, upstreamCommand, pkiCommand, operatorCommand, organizationCommand, auditCommand, cardCommand]) {
     program.addCommand(command(io, status));
   }
   program.commands.forEach(function inherit(c: Command) {
@@ -50,6 +52,10 @@ function reportError(err: unknown, io: CliIo): number {
   if (err instanceof SettingsError || err instanceof MasterKeyError || err instanceof ValidationError) {
     io.stderr.write(`tessera: ${message}\n`);
     return 2;
+  }
+  if (err instanceof CardError) {
+    io.stderr.write(`tessera card: ${message}\n`);
+    return 1;
   }
   if (err instanceof TesseraError || err instanceof StoreError) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";

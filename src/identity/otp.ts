@@ -35,6 +35,11 @@ export interface OtpRequest {
    * identifier costs and answers, an unknown one does too.
    */
   decoy?: boolean;
+  /**
+   * Codes per hour for this purpose and to this destination, where the purpose needs more than
+   * the tenant's default (one per signature: a professional signs many documents a day).
+   */
+  perHour?: number;
 }
 
 export async function issueOtp(deps: IdentityDeps, tenant: Tenant, request: OtpRequest): Promise<IssueOutcome> {
@@ -51,12 +56,15 @@ export async function issueOtp(deps: IdentityDeps, tenant: Tenant, request: OtpR
 async function sendCode(deps: IdentityDeps, tenant: Tenant, request: OtpRequest): Promise<IssueOutcome> {
   const policy = tenant.policy.otp;
   const now = deps.clock.now();
-  const forPurpose = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { purpose: request.purpose });
-  if (forPurpose.last !== null && now - forPurpose.last < policy.resendSeconds * 1000) {
-    return { ok: false, reason: "otp.resend_too_soon", params: { seconds: Math.ceil((forPurpose.last + policy.resendSeconds * 1000 - now) / 1000) } };
+  // A resend waits while the last code is still to be used; once one is used (a signature made, a
+  // step passed), the next one may go at once: that person holds the phone or the mailbox.
+  const pending = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { purpose: request.purpose, unused: true });
+  if (pending.last !== null && now - pending.last < policy.resendSeconds * 1000) {
+    return { ok: false, reason: "otp.resend_too_soon", params: { seconds: Math.ceil((pending.last + policy.resendSeconds * 1000 - now) / 1000) } };
   }
+  const forPurpose = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { purpose: request.purpose });
   const forDestination = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { destination: request.destination });
-  if (forPurpose.count >= policy.maxPerHour || forDestination.count >= policy.maxPerDestinationPerHour) {
+  if (forPurpose.count >= (request.perHour ?? policy.maxPerHour) || forDestination.count >= Math.max(request.perHour ?? 0, policy.maxPerDestinationPerHour)) {
     return { ok: false, reason: "otp.too_many", params: { minutes: 60 } };
   }
 

@@ -109,6 +109,19 @@ export function ecdsaDer(raw: Uint8Array): Buffer {
   return Buffer.from(new asn1js.Sequence({ value: [integer(raw.subarray(0, half)), integer(raw.subarray(half))] }).toBER());
 }
 
+/** X.509's Ecdsa-Sig-Value as PKCS#11 returns ECDSA signatures: r‖s, each `size` bytes. */
+export function ecdsaRaw(der: Uint8Array, size: number): Buffer {
+  const parsed = asn1js.fromBER(owned(der));
+  const sequence = parsed.result as asn1js.Sequence;
+  if (parsed.offset === -1 || !(sequence instanceof asn1js.Sequence) || sequence.valueBlock.value.length !== 2) throw new TypeError("not an ECDSA signature");
+  const half = (value: asn1js.AsnType) => {
+    const hex = (value as asn1js.Integer).toBigInt().toString(16).padStart(size * 2, "0");
+    if (hex.length > size * 2) throw new TypeError("ECDSA signature value too long for the curve");
+    return Buffer.from(hex, "hex");
+  };
+  return Buffer.concat([half(sequence.valueBlock.value[0]!), half(sequence.valueBlock.value[1]!)]);
+}
+
 /**
  * Bytes in an ArrayBuffer of their own, as pkijs's parsers type their input (a Buffer may sit in
  * a shared pool, which the DOM's BufferSource does not admit).

@@ -49,7 +49,7 @@ export async function sendSigningCode(deps: PkiDeps, tenant: Tenant, account: Ac
   checkCanSign(credential);
   const where = otpChannel(account);
   if (!where) throw invalid("The signer has no verified mobile or e-mail to send a code to");
-  const sent = await issueOtp(deps, tenant, { purpose: otpPurpose(credential), channel: where.channel, destination: where.to, locale: account.locale ?? locale });
+  const sent = await issueOtp(deps, tenant, { purpose: otpPurpose(credential), channel: where.channel, destination: where.to, locale: account.locale ?? locale, perHour: tenant.policy.signing.codesPerHour });
   if (!sent.ok) throw new TesseraError("invalid_request", translator(locale)(sent.reason, sent.params), { status: 429, params: sent.params });
   return { to: maskContact(where.to) };
 }
@@ -96,18 +96,11 @@ export async function authorizeCredential(
   }
   if (new Set(request.hashes).size !== request.hashes.length) throw invalid("Invalid parameter hashes: a hash is given twice");
 
-  const who = { tenantId: tenant.id, identifier: `signing:${account.id}`, ip: request.ip ?? "unknown" };
-  const gate = await beginAttempt(deps.attempts, tenant.policy.lockout, who, deps.clock.now());
-  if (!gate.allowed) throw new TesseraError("access_denied", translator(account.locale ?? tenant.defaultLocale)(gate.reason, gate.params), { status: 403, params: gate.params });
-  const fail = async (description: string) => {
-    await attemptFailed(deps.attempts, tenant.policy.lockout, who, deps.clock.now());
-    await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "signature.refused", subject: account.id, data: { credential: credential.id, reason: description } });
-    return invalid(description);
-  };
-  if (!(await verifyPassword(deps, tenant, account, request.pin)).ok) throw await fail("Invalid PIN");
+  const attempt = await signingAttempt(deps, tenant, account, credential, request.ip, by);
+  if (!(await verifyPassword(deps, tenant, account, request.pin)).ok) throw await attempt.fail("Invalid PIN");
   const code = await verifyOtp(deps, tenant, otpPurpose(credential), request.otp);
-  if (!code.ok) throw await fail(code.reason === "otp.invalid" ? "Invalid OTP" : `Invalid OTP: ${code.reason.replace("otp.", "")}`);
-  await attemptSucceeded(deps.attempts, who);
+  if (!code.ok) throw await attempt.fail(code.reason === "otp.invalid" ? "Invalid OTP" : `Invalid OTP: ${code.reason.replace("otp.", "")}`);
+  await attempt.succeeded();
 
   const protection = protectionOf(credential.key.protection);
   const share = protection ? await passwordShare(request.pin, protection) : undefined;
@@ -133,6 +126,36 @@ export async function authorizeCredential(
   });
   const sad = deps.secrets.seal(JSON.stringify({ activation: id, ...(share ? { share: share.toString("base64") } : {}) }), sadContext(tenant, credential));
   return { sad, expiresIn: policy.sadSeconds };
+}
+
+/**
+ * An attempt to prove the signer's factors: refused while the account's signing is locked; a
+ * failure counts like a sign-in failure (delays, then a lock) and is audited.
+ */
+async function signingAttempt(deps: PkiDeps & { attempts: AttemptStore }, tenant: Tenant, account: Account, credential: Credential, ip: string | null, by: Actor) {
+  const who = { tenantId: tenant.id, identifier: `signing:${account.id}`, ip: ip ?? "unknown" };
+  const gate = await beginAttempt(deps.attempts, tenant.policy.lockout, who, deps.clock.now());
+  if (!gate.allowed) throw new TesseraError("access_denied", translator(account.locale ?? tenant.defaultLocale)(gate.reason, gate.params), { status: 403, params: gate.params });
+  return {
+    async fail(description: string) {
+      await attemptFailed(deps.attempts, tenant.policy.lockout, who, deps.clock.now());
+      await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "signature.refused", subject: account.id, data: { credential: credential.id, reason: description } });
+      return invalid(description);
+    },
+    succeeded: () => attemptSucceeded(deps.attempts, who),
+  };
+}
+
+/**
+ * credentials/checkPIN (Tessera's extension, for the virtual card's C_Login): whether `pin` is the
+ * signing password of the credential's holder. It authorises nothing; a wrong one counts like
+ * the wrong PIN of an authorisation.
+ */
+export async function checkSigningPassword(deps: PkiDeps & { attempts: AttemptStore }, tenant: Tenant, account: Account, credential: Credential, pin: string, ip: string | null, by: Actor): Promise<void> {
+  checkCanSign(credential);
+  const attempt = await signingAttempt(deps, tenant, account, credential, ip, by);
+  if (!(await verifyPassword(deps, tenant, account, pin)).ok) throw await attempt.fail("Invalid PIN");
+  await attempt.succeeded();
 }
 
 const sadContext = (tenant: Tenant, credential: Credential) => `csc-sad:${tenant.id}:${credential.id}`;

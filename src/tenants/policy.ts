@@ -321,6 +321,8 @@ export const SigningPolicy = z
     enabled: z.boolean().default(false),
     sadSeconds: int(30, 3600).default(300),
     maxSignatures: int(1, 10_000).default(1000),
+    /** One-time codes a signer may be sent per hour and credential (each authorises one signature or one batch). */
+    codesPerHour: int(1, 1000).default(60),
   })
   .strict();
 export type SigningPolicy = z.infer<typeof SigningPolicy>;

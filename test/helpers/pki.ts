@@ -26,9 +26,9 @@ export interface Run {
 }
 
 /** Runs a program (openssl, pdfsig…) to completion; never throws for a non-zero exit. */
-export function run(command: string, args: string[], options: { cwd?: string; input?: Buffer } = {}): Promise<Run> {
+export function run(command: string, args: string[], options: { cwd?: string; input?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { cwd: options.cwd, encoding: "latin1", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { cwd: options.cwd, env: options.env ? { ...process.env, ...options.env } : process.env, encoding: "latin1", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
     if (options.input) child.stdin!.end(options.input);

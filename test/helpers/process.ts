@@ -15,19 +15,19 @@ export interface Spawned {
 }
 
 /** Runs a command as a real process (the `tessera` binary by default), capturing its output. */
-export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): Spawned {
   const proc = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, CI: "", TESSERA_MASTER_KEY: "", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     // Its own process group, stopped as a whole: `npm start` runs the server as a grandchild,
     // which signalling npm alone would leave running after the test.
     detached: true,
   });
   let out = "";
   let err = "";
-  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
   return {
     proc,
@@ -62,7 +62,7 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
   };
 }
 
-export function spawnTessera(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+export function spawnTessera(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): Spawned {
   return spawnProcess(process.execPath, [TESSERA_BIN, ...args], options);
 }
 

@@ -215,9 +215,40 @@ export async function deleteClient(deps: IdentityDeps, tenant: Tenant, clientId:
   });
 }
 
+/** The client id of the virtual card (`tessera card login`), the same on every tenant that signs. */
+export const VIRTUAL_CARD_CLIENT_ID = "tessera-card";
+
+/**
+ * The virtual card's client: built in, not registered, on every node of a tenant whose
+ * credentials can sign remotely. A native public client (RFC 8252): the browser comes back to a
+ * loopback address on any port (§7.3), PKCE protects the code, the refresh token keeps the desktop
+ * signed in; its access tokens are for the tenant's CSC API only, at level 2.
+ */
+function virtualCardClient(signingResource: string): AdapterPayload {
+  return {
+    client_id: VIRTUAL_CARD_CLIENT_ID,
+    client_name: "Tessera virtual card",
+    application_type: "native",
+    redirect_uris: ["http://127.0.0.1/callback"],
+    post_logout_redirect_uris: [],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+    scope: "openid profile",
+    subject_type: "public",
+    id_token_signed_response_alg: "ES256",
+    default_acr_values: [SPID_ACR[2]],
+    tessera_claims: ["given_name", "family_name"],
+    tessera_levels: [2],
+    tessera_resources: [signingResource],
+    authorization_details_types: ["credential"],
+  };
+}
+
 /** The metadata oidc-provider loads for a client id (adapter.ts), with its secret opened. */
 export function clientLoader(deps: IdentityDeps, tenantId: string, options: { signingResource?: string } = {}) {
   return async (clientId: string): Promise<AdapterPayload | undefined> => {
+    if (clientId === VIRTUAL_CARD_CLIENT_ID) return options.signingResource ? virtualCardClient(options.signingResource) : undefined;
     const row = await deps.repos.oidcClients.find(tenantId, clientId);
     if (!row) return undefined;
     const stored = JSON.parse(row.metadata) as AdapterPayload & { tessera_resources?: string[] };

@@ -5,7 +5,7 @@ import { publicKeySet } from "../../federation/signing-keys.ts";
 import { type Account, findAccount } from "../../identity/accounts.ts";
 import { digest, type KeyAlgorithm } from "../../pki/algorithms.ts";
 import { hashOf, mechanismOf } from "../../signing/algorithms.ts";
-import { authorizeCredential, otpDestination, sendSigningCode, spendAuthorization } from "../../signing/authorization.ts";
+import { authorizeCredential, checkSigningPassword, otpDestination, sendSigningCode, spendAuthorization } from "../../signing/authorization.ts";
 import { checkCanSign, type Credential, credentialInfo, credentialOf, credentialsOf } from "../../signing/credentials.ts";
 import { type Level, signCades, signHashes, signPdf, timestampToken } from "../../signing/signatures.ts";
 import { recordAuditBy } from "../../audit/service.ts";
@@ -209,6 +209,17 @@ export function cscRoutes(services: WebServices) {
         actorOf(request),
       );
       return { SAD: sad, expiresIn };
+    });
+
+    // Tessera's extension (not in the CSC specification): the virtual card's C_Login checks the
+    // signing password before any signature, as a smart card checks its PIN.
+    app.post("/credentials/checkPIN", async (request, reply) => {
+      const tenant = request.tenant!;
+      const b = body(request);
+      const { account } = await signer(request);
+      const credential = await credentialOf(deps, tenant, account, param.string(b, "credentialID"));
+      await checkSigningPassword({ ...deps, attempts: services.attempts }, tenant, account, credential, param.string(b, "PIN"), request.ip, actorOf(request));
+      return reply.code(204).send();
     });
 
     app.post("/signatures/signHash", async (request) => {

@@ -1,0 +1,159 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PDF, rgb } from "@libpdf/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANE_PHONE, cscScene } from "../helpers/csc.ts";
+import { lastCodeTo } from "../helpers/enrolment.ts";
+import { PASSWORD } from "../helpers/flows.ts";
+import { httpBrowser } from "../helpers/http-browser.ts";
+import { signInThrough } from "../helpers/oidc.ts";
+import { openssl, run, workdir } from "../helpers/pki.ts";
+import { runTessera, type Spawned, spawnTessera } from "../helpers/process.ts";
+
+/**
+ * The virtual card (issue 18) against a real Tessera server: `tessera card login` through the
+ * tenant's pages, `card list`, `card sign` (PAdES made here), and `card serve` speaking p11-kit's
+ * RPC protocol to Debian's p11-kit-client.so, used by pkcs11-tool (opensc) and by NSS (pdfsig).
+ */
+const MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so";
+
+let scene: Awaited<ReturnType<typeof cscScene>>;
+let home: string;
+let env: NodeJS.ProcessEnv;
+let daemon: Spawned;
+let socket: string;
+
+async function contract(text: string): Promise<Buffer> {
+  const pdf = PDF.create();
+  pdf.addPage({ size: "a4" }).drawText(text, { x: 50, y: 750, size: 14, color: rgb(0, 0, 0) });
+  return Buffer.from(await pdf.save());
+}
+
+/** Answers the daemon's question for the one-time code with the code the server just sent Ane. */
+async function answerCode(process: Spawned, asked: number): Promise<void> {
+  const started = Date.now();
+  while ((process.stderr().match(/one-time code to sign/g) ?? []).length < asked) {
+    if (Date.now() - started > 30_000) throw new Error(`no question for a code:\n${process.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.proc.stdin!.write(`${await lastCodeTo(scene.t, ANE_PHONE, "pro")}\n`);
+}
+
+const pkcs11Tool = (args: string[]) => run("pkcs11-tool", ["--module", MODULE, ...args], { env: { P11_KIT_SERVER_ADDRESS: `unix:path=${socket}` } });
+
+beforeAll(async () => {
+  scene = await cscScene({ keyAlgorithm: "RSA-2048" });
+  home = mkdtempSync(path.join(tmpdir(), "tessera-card-"));
+  mkdirSync(path.join(home, "run"), { mode: 0o700 });
+  env = { XDG_CONFIG_HOME: path.join(home, "config"), XDG_RUNTIME_DIR: path.join(home, "run"), HOME: home, DISPLAY: "" };
+}, 120_000);
+
+afterAll(async () => {
+  await daemon?.stop();
+  await scene?.t.close();
+});
+
+describe("tessera card", () => {
+  it("signs in through the tenant's pages (DNI, password, code) and keeps the tokens where only its owner reads them", async () => {
+    const login = spawnTessera(["card", "login", "--server", scene.t.baseUrl, "--tenant", "pro", "--no-browser"], { env });
+    const url = (await login.waitFor(/http:\/\/\S+\/oidc\/auth\?\S+/))[0];
+    expect(new URL(url).searchParams.get("client_id")).toBe("tessera-card");
+    expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const back = await signInThrough(scene.t, httpBrowser(scene.t.baseUrl), url, { tenant: "pro", identifier: "12345678Z", password: PASSWORD, phone: ANE_PHONE });
+    expect((await fetch(back)).status).toBe(200);
+    expect(await login.exited, login.stderr()).toBe(0);
+    expect(login.stdout()).toContain("as Ane Etxeberria; 1 certificate(s)");
+    expect(login.stdout()).toContain("Ayuntamiento de Ejemplo");
+    const file = path.join(home, "config", "tessera", "card.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ tenant: "pro", refreshToken: expect.any(String) });
+
+    const list = await runTessera(["card", "list", "--json"], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: scene.credentialId, organization: "Ayuntamiento de Ejemplo", status: "valid", key: "RSA-2048" })]);
+  }, 60_000);
+
+  it("serves the token: pkcs11-tool lists the slot, the certificate and, after login, the private key", async () => {
+    daemon = spawnTessera(["card", "serve"], { env, stdin: true });
+    [, socket] = (await daemon.waitFor(/p11-kit on (\S+)/)) as [string, string];
+    expect(socket).toBe(path.join(home, "run", "p11-kit", "pkcs11"));
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+
+    const slots = await pkcs11Tool(["--list-slots"]);
+    expect(slots.code, slots.stderr).toBe(0);
+    expect(slots.stdout, daemon.stderr()).toContain("Tessera virtual card");
+    expect(slots.stdout).toContain("token label        : Tessera Ane Etxeberria");
+    expect(slots.stdout).toMatch(/token flags\s+: .*login required/);
+
+    const objects = await pkcs11Tool(["--list-objects"]);
+    expect(objects.stdout).toContain("Certificate Object; type = X.509 cert");
+    expect(objects.stdout).toContain("label:      Ayuntamiento de Ejemplo");
+    expect(objects.stdout).not.toContain("Private Key Object");
+
+    const mechanisms = await pkcs11Tool(["--list-mechanisms"]);
+    expect(mechanisms.stdout).toContain("RSA-PKCS");
+    expect(mechanisms.stdout).toContain("SHA256-RSA-PKCS");
+
+    const loggedIn = await pkcs11Tool(["--login", "--pin", PASSWORD, "--list-objects"]);
+    expect(loggedIn.code, loggedIn.stderr).toBe(0);
+    expect(loggedIn.stdout).toContain("Private Key Object; RSA");
+    expect(loggedIn.stdout).toMatch(/Usage:\s+sign/);
+  }, 60_000);
+
+  it("signs with CKM_SHA256_RSA_PKCS and CKM_RSA_PKCS after asking for the code; openssl verifies both signatures", async () => {
+    const dir = workdir({ "data.txt": "Acta 2026/17: aprobada por unanimidad\n" });
+    const certificate = await pkcs11Tool(["--read-object", "--type", "cert", "--label", "Ayuntamiento de Ejemplo", "--output-file", path.join(dir, "cert.der")]);
+    expect(certificate.code, certificate.stderr).toBe(0);
+    expect((await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir })).code).toBe(0);
+
+    const signing = pkcs11Tool(["--login", "--pin", PASSWORD, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--input-file", path.join(dir, "data.txt"), "--output-file", path.join(dir, "sha256.sig")]);
+    await answerCode(daemon, 1);
+    const signed = await signing;
+    expect(signed.code, signed.stdout + signed.stderr).toBe(0);
+    const verified = await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sha256.sig", "data.txt"], { cwd: dir });
+    expect(verified.stdout).toContain("Verified OK");
+
+    // CKM_RSA_PKCS over a DigestInfo made here: the application hashes, the card only signs.
+    const digestInfo = Buffer.concat([Buffer.from("3031300d060960864801650304020105000420", "hex"), createHash("sha256").update(readFileSync(path.join(dir, "data.txt"))).digest()]);
+    writeFileSync(path.join(dir, "digestinfo.bin"), digestInfo);
+    const raw = pkcs11Tool(["--login", "--pin", PASSWORD, "--sign", "--mechanism", "RSA-PKCS", "--input-file", path.join(dir, "digestinfo.bin"), "--output-file", path.join(dir, "raw.sig")]);
+    await answerCode(daemon, 2);
+    const rawSigned = await raw;
+    expect(rawSigned.code, rawSigned.stdout + rawSigned.stderr).toBe(0);
+    const recovered = await openssl(["pkeyutl", "-verifyrecover", "-pubin", "-inkey", "pub.pem", "-in", "raw.sig"], { cwd: dir });
+    expect(Buffer.from(recovered.stdout, "latin1").equals(digestInfo)).toBe(true);
+    expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "raw.sig", "data.txt"], { cwd: dir })).stdout).toContain("Verified OK");
+  }, 90_000);
+
+  it("signs a PDF through NSS: pdfsig -add-signature with the card's certificate, then pdfsig finds it valid and trusted", async () => {
+    const root = Buffer.from(await (await fetch(`${scene.t.baseUrl}/t/pro/pki/ca.pem`)).arrayBuffer());
+    const dir = workdir({ "acta.pdf": await contract("Acta de la junta - Ayuntamiento de Ejemplo"), "root.pem": root });
+    const nss = { P11_KIT_SERVER_ADDRESS: `unix:path=${socket}` };
+    await run("certutil", ["-N", "-d", `sql:${dir}`, "--empty-password"]);
+    await run("certutil", ["-A", "-d", `sql:${dir}`, "-n", "tessera-pro-root", "-t", "CT,C,C", "-i", path.join(dir, "root.pem")]);
+    const added = await run("modutil", ["-dbdir", `sql:${dir}`, "-add", "Tessera virtual card", "-libfile", MODULE, "-force"], { env: nss });
+    expect(added.code, added.stdout + added.stderr).toBe(0);
+    const nicks = await run("pdfsig", ["-nssdir", `sql:${dir}`, "-nss-pwd", PASSWORD, "-list-nicks", path.join(dir, "acta.pdf")], { env: nss });
+    expect(nicks.stdout).toContain("Tessera Ane Etxeberria:Ayuntamiento de Ejemplo");
+
+    const signing = run("pdfsig", ["-nssdir", `sql:${dir}`, "-nss-pwd", PASSWORD, "-add-signature", "-nick", "Tessera Ane Etxeberria:Ayuntamiento de Ejemplo", "-reason", "Conforme", path.join(dir, "acta.pdf"), path.join(dir, "acta-signed.pdf")], { env: nss });
+    // poppler signs twice (once to learn the signature's size, then the document): a code for each.
+    await answerCode(daemon, 3);
+    await answerCode(daemon, 4);
+    const signed = await signing;
+    expect(signed.code, signed.stdout + signed.stderr).toBe(0);
+    const verdict = await run("pdfsig", ["-nssdir", `sql:${dir}`, path.join(dir, "acta-signed.pdf")]);
+    expect(verdict.stdout).toContain("Signature Validation: Signature is Valid.");
+    expect(verdict.stdout).toContain("Certificate Validation: Certificate is Trusted.");
+    expect(verdict.stdout).toContain("Signer Certificate Common Name: Ane Etxeberria - 12345678Z");
+  }, 90_000);
+
+  it("refuses a wrong password at login (CKR_PIN_INCORRECT), and the server counts it", async () => {
+    const refused = await pkcs11Tool(["--login", "--pin", "not-her-password", "--list-objects"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("CKR_PIN_INCORRECT");
+    expect(daemon.stderr()).toContain("Invalid PIN");
+  }, 30_000);
+});
