@@ -5,6 +5,8 @@ import { CardError } from "./session.ts";
 /** Asks the person at the desktop for a password or a one-time code. */
 export interface Prompter {
   ask(question: string, options?: { secret?: boolean; timeoutMs?: number }): Promise<string>;
+  /** No more questions: standard input is let go (it would keep the process alive). */
+  close(): void;
 }
 
 const cancelled = (why: string) => new CardError("refused", why);
@@ -64,6 +66,7 @@ export function terminalPrompter(input: NodeJS.ReadStream | NodeJS.ReadableStrea
       );
       return answer.then((line) => line.trim());
     },
+    close: () => reader.close(),
   };
 }
 
@@ -88,5 +91,6 @@ export function commandPrompter(command: string): Prompter {
         });
       });
     },
+    close: () => undefined,
   };
 }

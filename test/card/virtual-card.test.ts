@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PDF, rgb } from "@libpdf/core";
@@ -20,6 +20,7 @@ import { runTessera, type Spawned, spawnTessera } from "../helpers/process.ts";
 const MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so";
 
 let scene: Awaited<ReturnType<typeof cscScene>>;
+let closed = false;
 let home: string;
 let env: NodeJS.ProcessEnv;
 let daemon: Spawned;
@@ -41,31 +42,41 @@ async function answerCode(process: Spawned, asked: number): Promise<void> {
   process.proc.stdin!.write(`${await lastCodeTo(scene.t, ANE_PHONE, "pro")}\n`);
 }
 
+/** `tessera card login` driven through the tenant's pages as Ane's browser would. */
+async function signIn(cardEnv: NodeJS.ProcessEnv) {
+  const login = spawnTessera(["card", "login", "--server", scene.t.baseUrl, "--tenant", "pro", "--no-browser"], { env: cardEnv });
+  const url = (await login.waitFor(/http:\/\/\S+\/oidc\/auth\?\S+/))[0];
+  const back = await signInThrough(scene.t, httpBrowser(scene.t.baseUrl), url, { tenant: "pro", identifier: "12345678Z", password: PASSWORD, phone: ANE_PHONE });
+  expect((await fetch(back)).status).toBe(200);
+  expect(await login.exited, login.stderr()).toBe(0);
+  return { url, stdout: login.stdout() };
+}
+
+function desktop() {
+  const dir = mkdtempSync(path.join(tmpdir(), "tessera-card-"));
+  mkdirSync(path.join(dir, "run"), { mode: 0o700 });
+  return { dir, env: { XDG_CONFIG_HOME: path.join(dir, "config"), XDG_RUNTIME_DIR: path.join(dir, "run"), HOME: dir, DISPLAY: "" } };
+}
+
 const pkcs11Tool = (args: string[]) => run("pkcs11-tool", ["--module", MODULE, ...args], { env: { P11_KIT_SERVER_ADDRESS: `unix:path=${socket}` } });
 
 beforeAll(async () => {
   scene = await cscScene({ keyAlgorithm: "RSA-2048" });
-  home = mkdtempSync(path.join(tmpdir(), "tessera-card-"));
-  mkdirSync(path.join(home, "run"), { mode: 0o700 });
-  env = { XDG_CONFIG_HOME: path.join(home, "config"), XDG_RUNTIME_DIR: path.join(home, "run"), HOME: home, DISPLAY: "" };
+  ({ dir: home, env } = desktop());
 }, 120_000);
 
 afterAll(async () => {
   await daemon?.stop();
-  await scene?.t.close();
+  if (!closed) await scene?.t.close();
 });
 
 describe("tessera card", () => {
   it("signs in through the tenant's pages (DNI, password, code) and keeps the tokens where only its owner reads them", async () => {
-    const login = spawnTessera(["card", "login", "--server", scene.t.baseUrl, "--tenant", "pro", "--no-browser"], { env });
-    const url = (await login.waitFor(/http:\/\/\S+\/oidc\/auth\?\S+/))[0];
-    expect(new URL(url).searchParams.get("client_id")).toBe("tessera-card");
-    expect(new URL(url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    const back = await signInThrough(scene.t, httpBrowser(scene.t.baseUrl), url, { tenant: "pro", identifier: "12345678Z", password: PASSWORD, phone: ANE_PHONE });
-    expect((await fetch(back)).status).toBe(200);
-    expect(await login.exited, login.stderr()).toBe(0);
-    expect(login.stdout()).toContain("as Ane Etxeberria; 1 certificate(s)");
-    expect(login.stdout()).toContain("Ayuntamiento de Ejemplo");
+    const login = await signIn(env);
+    expect(new URL(login.url).searchParams.get("client_id")).toBe("tessera-card");
+    expect(new URL(login.url).searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(login.stdout).toContain("as Ane Etxeberria; 1 certificate(s)");
+    expect(login.stdout).toContain("Ayuntamiento de Ejemplo");
     const file = path.join(home, "config", "tessera", "card.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ tenant: "pro", refreshToken: expect.any(String) });
@@ -150,10 +161,96 @@ describe("tessera card", () => {
     expect(verdict.stdout).toContain("Signer Certificate Common Name: Ane Etxeberria - 12345678Z");
   }, 90_000);
 
+  it("signs a PDF on the desktop with an EC key (card sign): only the hash goes to signHash; pdfsig finds it valid", async () => {
+    // Ane's second organisation, its key on P-256: `card sign` must choose, and is told which.
+    const { organisation } = await import("../helpers/professionals.ts");
+    const { credentialFor } = await import("../helpers/csc.ts");
+    const { updatePolicy } = await import("../helpers/tenants.ts");
+    const tenant = await updatePolicy(scene.t.store, "pro", (p) => {
+      p.professionals = { ...p.professionals, keyAlgorithm: "EC-P256" };
+    });
+    const studio = await organisation(scene.t, "Estudio Etxeberria Arquitectos", "B48123459", [scene.ane]);
+    await credentialFor(scene.t, tenant, scene.ane, studio, scene.ane, `${scene.t.baseUrl}/t/pro`);
+
+    const document = await contract("Proyecto básico - Estudio Etxeberria");
+    const dir = workdir({ "proyecto.pdf": document });
+    const ambiguous = await runTessera(["card", "sign", path.join(dir, "proyecto.pdf")], { env });
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain("Several certificates can sign: choose one with --credential");
+
+    const signing = spawnTessera(["card", "sign", path.join(dir, "proyecto.pdf"), "--credential", "Estudio", "--reason", "Visado"], { env, stdin: true });
+    signing.proc.stdin!.write(`${PASSWORD}\n`);
+    await answerCode(signing, 1);
+    expect(await signing.exited, signing.stderr()).toBe(0);
+    expect(signing.stdout()).toContain(`Signed with the certificate of Estudio Etxeberria Arquitectos: ${path.join(dir, "proyecto-signed.pdf")}`);
+
+    const root = Buffer.from(await (await fetch(`${scene.t.baseUrl}/t/pro/pki/ca.pem`)).arrayBuffer());
+    writeFileSync(path.join(dir, "root.pem"), root);
+    await run("certutil", ["-N", "-d", `sql:${dir}`, "--empty-password"]);
+    await run("certutil", ["-A", "-d", `sql:${dir}`, "-n", "tessera-pro-root", "-t", "CT,C,C", "-i", path.join(dir, "root.pem")]);
+    const verdict = await run("pdfsig", ["-nssdir", `sql:${dir}`, path.join(dir, "proyecto-signed.pdf")]);
+    expect(verdict.stdout).toContain("Signature Validation: Signature is Valid.");
+    expect(verdict.stdout).toContain("Certificate Validation: Certificate is Trusted.");
+    expect(verdict.stdout).toContain("Signature Type: ETSI.CAdES.detached");
+    // The server signed a hash; it never had the document (no signDoc).
+    const audit = await scene.t.store.repos.audit.page("pro", 0, 500);
+    const made = audit.filter((e) => e.type === "signature.created").map((e) => JSON.parse(e.data ?? "{}") as { method: string; organization: string });
+    expect(made).toContainEqual(expect.objectContaining({ method: "signHash", organization: "Estudio Etxeberria Arquitectos" }));
+    expect(made.some((m) => m.method === "signDoc")).toBe(false);
+  }, 90_000);
+
+  it("signs with CKM_ECDSA through a second daemon on its own socket; openssl verifies the signature", async () => {
+    const socketPath = path.join(home, "elsewhere", "card.sock");
+    const second = spawnTessera(["card", "serve", "--socket", socketPath], { env, stdin: true });
+    try {
+      await second.waitFor(/p11-kit on /);
+      const tool = (args: string[]) => run("pkcs11-tool", ["--module", MODULE, ...args], { env: { P11_KIT_SERVER_ADDRESS: `unix:path=${socketPath}` } });
+      const objects = await tool(["--login", "--pin", PASSWORD, "--list-objects", "--type", "privkey"]);
+      expect(objects.stdout).toContain("Private Key Object; EC");
+      const id = /label:\s+Estudio Etxeberria Arquitectos\s+ID:\s+([0-9a-f]+)/.exec(objects.stdout)?.[1];
+      expect(id, objects.stdout).toBeDefined();
+      const dir = workdir({ "plano.txt": "Plano 3: planta baja\n" });
+      writeFileSync(path.join(dir, "plano.sha256"), createHash("sha256").update(readFileSync(path.join(dir, "plano.txt"))).digest());
+      expect((await tool(["--read-object", "--type", "cert", "--id", id!, "--output-file", path.join(dir, "cert.der")])).code).toBe(0);
+      await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir });
+      const signing = tool(["--login", "--pin", PASSWORD, "--sign", "--id", id!, "--mechanism", "ECDSA", "--signature-format", "openssl", "--input-file", path.join(dir, "plano.sha256"), "--output-file", path.join(dir, "plano.sig")]);
+      await answerCode(second, 1);
+      const signed = await signing;
+      expect(signed.code, signed.stdout + signed.stderr).toBe(0);
+      expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "plano.sig", "plano.txt"], { cwd: dir })).stdout).toContain("Verified OK");
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
   it("refuses a wrong password at login (CKR_PIN_INCORRECT), and the server counts it", async () => {
     const refused = await pkcs11Tool(["--login", "--pin", "not-her-password", "--list-objects"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toContain("CKR_PIN_INCORRECT");
     expect(daemon.stderr()).toContain("Invalid PIN");
   }, 30_000);
+
+  it("signs out: the refresh token is revoked at the server and the session file is gone", async () => {
+    const file = path.join(home, "config", "tessera", "card.json");
+    const { refreshToken, metadata } = JSON.parse(readFileSync(file, "utf8")) as { refreshToken: string; metadata: { token_endpoint: string } };
+    const out = await runTessera(["card", "logout"], { env });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain("Signed out.");
+    expect(existsSync(file)).toBe(false);
+    const refreshed = await fetch(metadata.token_endpoint, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: "tessera-card" }) });
+    expect(refreshed.status).toBe(400);
+    expect(((await refreshed.json()) as { error: string }).error).toBe("invalid_grant");
+    const list = await runTessera(["card", "list"], { env });
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain("Not signed in");
+  }, 30_000);
+
+  it("answers a PKCS#11 error, not a hang, when the server is out of reach; card list says so", async () => {
+    await scene.t.close();
+    closed = true;
+    const slots = await pkcs11Tool(["--login", "--pin", PASSWORD, "--list-objects"]);
+    expect(slots.code).not.toBe(0);
+    expect(slots.stdout + slots.stderr).toContain("No slot with a token was found");
+    expect(daemon.stderr()).toContain("Cannot reach");
+  }, 60_000);
 });

@@ -94,8 +94,13 @@ export function cardCommand(io: CliIo, _status: ExitStatus): Command {
       });
       const credential = choose(await csc.credentials(), o.credential);
       const prompter = terminalPrompter(stdin, io.stderr as NodeJS.WritableStream);
-      const pin = await prompter.ask(`Signing password for ${describe(credential).organization}: `, { secret: true });
-      const signed = await signPdfLocally(csc, prompter, credential, document, { pin, ...(o.reason ? { reason: o.reason } : {}) });
+      let signed: Uint8Array;
+      try {
+        const pin = await prompter.ask(`Signing password for ${describe(credential).organization}: `, { secret: true });
+        signed = await signPdfLocally(csc, prompter, credential, document, { pin, ...(o.reason ? { reason: o.reason } : {}) });
+      } finally {
+        prompter.close();
+      }
       const out = o.out ?? join(dirname(file), `${basename(file, ".pdf")}-signed.pdf`);
       await writeFile(out, signed);
       io.stdout.write(`Signed with the certificate of ${describe(credential).organization}: ${out}\n`);
