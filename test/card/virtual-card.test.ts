@@ -32,13 +32,17 @@ async function contract(text: string): Promise<Buffer> {
   return Buffer.from(await pdf.save());
 }
 
-/** Answers the daemon's question for the one-time code with the code the server just sent Ane. */
-async function answerCode(process: Spawned, asked: number): Promise<void> {
+const answered = new WeakMap<Spawned, number>();
+
+/** Answers the next question for a one-time code with the code the server just sent Ane. */
+async function answerCode(process: Spawned): Promise<void> {
+  const asked = (answered.get(process) ?? 0) + 1;
   const started = Date.now();
   while ((process.stderr().match(/one-time code to sign/g) ?? []).length < asked) {
     if (Date.now() - started > 30_000) throw new Error(`no question for a code:\n${process.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  answered.set(process, asked);
   process.proc.stdin!.write(`${await lastCodeTo(scene.t, ANE_PHONE, "pro")}\n`);
 }
 
@@ -52,6 +56,7 @@ async function signIn(cardEnv: NodeJS.ProcessEnv) {
   return { url, stdout: login.stdout() };
 }
 
+/** A desktop of its own: its configuration and runtime directories. */
 function desktop() {
   const dir = mkdtempSync(path.join(tmpdir(), "tessera-card-"));
   mkdirSync(path.join(dir, "run"), { mode: 0o700 });
@@ -120,7 +125,7 @@ describe("tessera card", () => {
     expect((await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir })).code).toBe(0);
 
     const signing = pkcs11Tool(["--login", "--pin", PASSWORD, "--sign", "--mechanism", "SHA256-RSA-PKCS", "--input-file", path.join(dir, "data.txt"), "--output-file", path.join(dir, "sha256.sig")]);
-    await answerCode(daemon, 1);
+    await answerCode(daemon);
     const signed = await signing;
     expect(signed.code, signed.stdout + signed.stderr).toBe(0);
     const verified = await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sha256.sig", "data.txt"], { cwd: dir });
@@ -130,13 +135,26 @@ describe("tessera card", () => {
     const digestInfo = Buffer.concat([Buffer.from("3031300d060960864801650304020105000420", "hex"), createHash("sha256").update(readFileSync(path.join(dir, "data.txt"))).digest()]);
     writeFileSync(path.join(dir, "digestinfo.bin"), digestInfo);
     const raw = pkcs11Tool(["--login", "--pin", PASSWORD, "--sign", "--mechanism", "RSA-PKCS", "--input-file", path.join(dir, "digestinfo.bin"), "--output-file", path.join(dir, "raw.sig")]);
-    await answerCode(daemon, 2);
+    await answerCode(daemon);
     const rawSigned = await raw;
     expect(rawSigned.code, rawSigned.stdout + rawSigned.stderr).toBe(0);
     const recovered = await openssl(["pkeyutl", "-verifyrecover", "-pubin", "-inkey", "pub.pem", "-in", "raw.sig"], { cwd: dir });
     expect(Buffer.from(recovered.stdout, "latin1").equals(digestInfo)).toBe(true);
     expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "raw.sig", "data.txt"], { cwd: dir })).stdout).toContain("Verified OK");
   }, 90_000);
+
+  it("signs through OpenSSL's pkcs11 engine (libp11) with a PKCS#11 URI; openssl verifies the signature", async () => {
+    const dir = workdir({ "factura.txt": "Factura 2026/0042 - 1.210,00 EUR\n" });
+    const engine = { PKCS11_MODULE_PATH: MODULE, P11_KIT_SERVER_ADDRESS: `unix:path=${socket}` };
+    const key = `pkcs11:token=Tessera%20Ane%20Etxeberria;object=Ayuntamiento%20de%20Ejemplo;type=private;pin-value=${PASSWORD}`;
+    const signing = run("openssl", ["dgst", "-sha256", "-engine", "pkcs11", "-keyform", "engine", "-sign", key, "-out", path.join(dir, "factura.sig"), path.join(dir, "factura.txt")], { env: engine });
+    await answerCode(daemon);
+    const signed = await signing;
+    expect(signed.code, signed.stdout + signed.stderr).toBe(0);
+    const publicKey = await run("openssl", ["pkey", "-engine", "pkcs11", "-inform", "engine", "-pubin", "-in", "pkcs11:object=Ayuntamiento%20de%20Ejemplo;type=public", "-pubout", "-out", path.join(dir, "pub.pem")], { env: engine });
+    expect(publicKey.code, publicKey.stderr).toBe(0);
+    expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "factura.sig", "factura.txt"], { cwd: dir })).stdout).toContain("Verified OK");
+  }, 60_000);
 
   it("signs a PDF through NSS: pdfsig -add-signature with the card's certificate, then pdfsig finds it valid and trusted", async () => {
     const root = Buffer.from(await (await fetch(`${scene.t.baseUrl}/t/pro/pki/ca.pem`)).arrayBuffer());
@@ -151,8 +169,8 @@ describe("tessera card", () => {
 
     const signing = run("pdfsig", ["-nssdir", `sql:${dir}`, "-nss-pwd", PASSWORD, "-add-signature", "-nick", "Tessera Ane Etxeberria:Ayuntamiento de Ejemplo", "-reason", "Conforme", path.join(dir, "acta.pdf"), path.join(dir, "acta-signed.pdf")], { env: nss });
     // poppler signs twice (once to learn the signature's size, then the document): a code for each.
-    await answerCode(daemon, 3);
-    await answerCode(daemon, 4);
+    await answerCode(daemon);
+    await answerCode(daemon);
     const signed = await signing;
     expect(signed.code, signed.stdout + signed.stderr).toBe(0);
     const verdict = await run("pdfsig", ["-nssdir", `sql:${dir}`, path.join(dir, "acta-signed.pdf")]);
@@ -180,7 +198,7 @@ describe("tessera card", () => {
 
     const signing = spawnTessera(["card", "sign", path.join(dir, "proyecto.pdf"), "--credential", "Estudio", "--reason", "Visado"], { env, stdin: true });
     signing.proc.stdin!.write(`${PASSWORD}\n`);
-    await answerCode(signing, 1);
+    await answerCode(signing);
     expect(await signing.exited, signing.stderr()).toBe(0);
     expect(signing.stdout()).toContain(`Signed with the certificate of Estudio Etxeberria Arquitectos: ${path.join(dir, "proyecto-signed.pdf")}`);
 
@@ -214,7 +232,7 @@ describe("tessera card", () => {
       expect((await tool(["--read-object", "--type", "cert", "--id", id!, "--output-file", path.join(dir, "cert.der")])).code).toBe(0);
       await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir });
       const signing = tool(["--login", "--pin", PASSWORD, "--sign", "--id", id!, "--mechanism", "ECDSA", "--signature-format", "openssl", "--input-file", path.join(dir, "plano.sha256"), "--output-file", path.join(dir, "plano.sig")]);
-      await answerCode(second, 1);
+      await answerCode(second);
       const signed = await signing;
       expect(signed.code, signed.stdout + signed.stderr).toBe(0);
       expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "plano.sig", "plano.txt"], { cwd: dir })).stdout).toContain("Verified OK");

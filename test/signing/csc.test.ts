@@ -151,6 +151,41 @@ describe("the CSC API v2: authorising and signing hashes", () => {
     expect((await t.store.db.selectFrom("audit_entries").select("type").where("type", "=", "signature.refused").execute()).length).toBe(tenant.policy.lockout.maxFailures);
   });
 
+  it("checks the signing password alone for the virtual card's C_Login (checkPIN), under the same lock as authorisations", async () => {
+    scene = await cscScene();
+    const { call, credentialId, tenant, authorize } = scene;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    expect((await call("credentials/checkPIN", { credentialID: credentialId, PIN: PASSWORD })).status).toBe(204);
+    expect((await call("credentials/checkPIN", { credentialID: credentialId })).json.error_description).toBe("Missing (or invalid type) string parameter PIN");
+    expect((await call("credentials/checkPIN", { credentialID: "nope", PIN: PASSWORD })).status).toBe(400);
+    for (let i = 1; i < tenant.policy.lockout.maxFailures; i++) {
+      vi.setSystemTime(Date.now() + 120_000);
+      expect((await call("credentials/checkPIN", { credentialID: credentialId, PIN: `Wrong-${i}` })).json).toEqual({ error: "invalid_request", error_description: "Invalid PIN" });
+    }
+    // The right password after a wrong one resets the count, as a sign-in does.
+    vi.setSystemTime(Date.now() + 120_000);
+    expect((await call("credentials/checkPIN", { credentialID: credentialId, PIN: PASSWORD })).status).toBe(204);
+    for (let i = 0; i < tenant.policy.lockout.maxFailures; i++) {
+      vi.setSystemTime(Date.now() + 120_000);
+      await call("credentials/checkPIN", { credentialID: credentialId, PIN: `Wrong-again-${i}` });
+    }
+    vi.setSystemTime(Date.now() + 120_000);
+    expect((await call("credentials/checkPIN", { credentialID: credentialId, PIN: PASSWORD })).json.error).toBe("access_denied");
+    await expect(authorize([sha256("contrato")])).rejects.toThrow();
+  });
+
+  it("sends the next signing code at once when the last one was used, not while it is still pending", async () => {
+    scene = await cscScene();
+    const { call, credentialId, authorize } = scene;
+    const first = await authorize([sha256("uno")]);
+    expect(first).toEqual(expect.any(String));
+    // The code was used by that authorisation: another signature may have its code now.
+    expect((await call("credentials/sendOTP", { credentialID: credentialId })).status).toBe(204);
+    const again = await call("credentials/sendOTP", { credentialID: credentialId });
+    expect(again.status).toBe(429);
+    expect(again.json.error_description).toMatch(/\d+ s|seconds|segundos/);
+  });
+
   it("signs nothing with a revoked credential", async () => {
     scene = await cscScene();
     const { call, authorize, credentialId, t, tenant } = scene;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
@@ -13,6 +14,12 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv): string {
   const runtime = env.XDG_RUNTIME_DIR;
   if (!runtime) throw new TypeError("XDG_RUNTIME_DIR is not set: give the socket with --socket");
   return join(runtime, "p11-kit", "pkcs11");
+}
+
+/** Where p11-kit-client.so is on this machine (Debian's p11-kit-modules; Fedora's p11-kit-server), if anywhere. */
+export function clientModulePath(): string | undefined {
+  const triplet = { x64: "x86_64", arm64: "aarch64" }[process.arch as string] ?? process.arch;
+  return [`/usr/lib/${triplet}-linux-gnu/pkcs11/p11-kit-client.so`, "/usr/lib64/pkcs11/p11-kit-client.so", "/usr/lib/pkcs11/p11-kit-client.so"].find((path) => existsSync(path));
 }
 
 /** What the client sends in C_Initialize to say it speaks this protocol (P11_RPC_HANDSHAKE). */

@@ -4,7 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { Command } from "commander";
 import { certifiedKey } from "../../card/certificates.ts";
 import { CscClient, type RemoteCredential } from "../../card/csc-client.ts";
-import { defaultSocketPath, serveCard } from "../../card/p11kit/server.ts";
+import { clientModulePath, defaultSocketPath, serveCard } from "../../card/p11kit/server.ts";
 import { commandPrompter, terminalPrompter } from "../../card/prompt.ts";
 import { CardError, login, logout, readSession, sessionPath, TokenKeeper, writeSession } from "../../card/session.ts";
 import { signPdfLocally } from "../../card/sign-pdf.ts";
@@ -121,7 +121,15 @@ export function cardCommand(io: CliIo, _status: ExitStatus): Command {
       const socket = o.socket ?? defaultSocketPath(io.env);
       const prompter = o.askCommand ? commandPrompter(o.askCommand) : terminalPrompter(stdin, io.stderr as NodeJS.WritableStream);
       const server = await serveCard({ socket, csc, prompter, session: tokens.current, log: (line) => io.stderr.write(`${line}\n`) });
-      io.stdout.write(`Tessera virtual card: PKCS#11 through p11-kit on ${socket}\n`);
+      const module = clientModulePath();
+      io.stdout.write(
+        [
+          `Tessera virtual card: PKCS#11 through p11-kit on ${socket}`,
+          module ? `PKCS#11 module for applications: ${module}` : "p11-kit-client.so is not installed: apt install p11-kit-modules",
+          ...(o.socket ? [`Applications find this socket with P11_KIT_SERVER_ADDRESS=unix:path=${socket}`] : []),
+          "One-time codes are asked here when a signature is made; Ctrl-C stops the card.",
+        ].join("\n") + "\n",
+      );
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve, resolve);
         process.once("SIGINT", stop);
