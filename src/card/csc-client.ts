@@ -1,4 +1,5 @@
-import { CardError, NETWORK_TIMEOUT_MS, type TokenKeeper } from "./session.ts";
+import { CardError } from "./errors.ts";
+import { NETWORK_TIMEOUT_MS, type TokenKeeper } from "./session.ts";
 
 /** A refusal of the CSC API (`{error, error_description}`), kept whole for the caller to map. */
 export class CscRefusal extends CardError {

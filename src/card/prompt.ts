@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
-import { CardError } from "./session.ts";
+import { CardError } from "./errors.ts";
 
 /** Asks the person at the desktop for a password or a one-time code. */
 export interface Prompter {
@@ -33,6 +33,9 @@ export function terminalPrompter(input: NodeJS.ReadStream | NodeJS.ReadableStrea
       const answer = queue.then(
         () =>
           new Promise<string>((resolve, reject) => {
+            // On a terminal, what was typed before the question is not its answer (a code typed
+            // for an earlier question, a stray line); piped input is taken in order.
+            if (tty.isTTY === true) lines.length = 0;
             output.write(question);
             // A secret typed at a terminal is not shown: the terminal's echo off (stty) while it is typed.
             const echoOff = options.secret === true && tty.isTTY === true && lines.length === 0;

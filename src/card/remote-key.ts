@@ -1,6 +1,7 @@
 import { digest, HASH_OIDS, type HashAlgorithm, signatureAlgorithm } from "../pki/algorithms.ts";
 import type { CscClient } from "./csc-client.ts";
 import type { Prompter } from "./prompt.ts";
+import { CardError } from "./errors.ts";
 
 /** How long the person has to type the one-time code before the signature is given up. */
 export const CODE_TIMEOUT_MS = 3 * 60_000;
@@ -15,6 +16,8 @@ export interface SignatureRequest {
   digest: Buffer;
   /** The signing password (the token's PIN). */
   pin: string;
+  /** Whether whoever asked still waits (a PKCS#11 application may have gone while the code was asked). */
+  stillWanted?: () => boolean;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function signDigest(csc: CscClient, prompter: Prompter, request: Si
   const hash = request.digest.toString("base64");
   await csc.sendOtp(request.credentialId);
   const otp = await prompter.ask(`Tessera: one-time code to sign with "${request.label}" (sent to your phone or e-mail): `, { timeoutMs: CODE_TIMEOUT_MS });
+  if (request.stillWanted && !request.stillWanted()) throw new CardError("refused", "The application that asked for the signature has gone: nothing was signed");
   const sad = await csc.authorize(request.credentialId, [hash], hashOid, request.pin, otp);
   const algorithm = signatureAlgorithm(request.keyType === "RSA" ? { name: "RSA-PKCS1", hash: request.hash } : { name: "ECDSA", hash: request.hash }).algorithmId;
   const [signature] = await csc.signHash(request.credentialId, sad, [hash], hashOid, algorithm);

@@ -1,11 +1,10 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import * as oauth from "openid-client";
-
-/** The virtual card's client id at every Tessera tenant that signs (federation/oidc/clients.ts). */
-export const CARD_CLIENT_ID = "tessera-card";
+import { VIRTUAL_CARD_CLIENT_ID } from "../shared/virtual-card.ts";
+import { CardError } from "./errors.ts";
 
 /** How long the card waits for any answer of the server: a lost network is an error, never a hang. */
 export const NETWORK_TIMEOUT_MS = 20_000;
@@ -24,17 +23,6 @@ export interface CardSession {
   /** When the access token expires (ms since the epoch). */
   expiresAt: number;
   refreshToken: string | null;
-}
-
-/** The error of a card command: said to the user as it is, exit code 1. */
-export class CardError extends Error {
-  constructor(
-    readonly reason: "not_signed_in" | "network" | "refused" | "server",
-    message: string,
-  ) {
-    super(message);
-    this.name = "CardError";
-  }
 }
 
 /** Where the session lives: `$XDG_CONFIG_HOME/tessera/card.json` (`~/.config` without it). */
@@ -63,7 +51,7 @@ export async function writeSession(path: string, session: CardSession): Promise<
 
 /** The provider as openid-client sees it, with a timeout on every call; plain http only to this machine. */
 function configurationOf(metadata: CardSession["metadata"] | oauth.ServerMetadata): oauth.Configuration {
-  const config = new oauth.Configuration(metadata, CARD_CLIENT_ID, undefined, oauth.None());
+  const config = new oauth.Configuration(metadata, VIRTUAL_CARD_CLIENT_ID, undefined, oauth.None());
   applyTimeout(config, metadata.issuer);
   return config;
 }
@@ -104,7 +92,7 @@ export async function login(options: LoginOptions): Promise<CardSession> {
   const csc = `${issuer}/csc/v2`;
   let config: oauth.Configuration;
   try {
-    config = await oauth.discovery(new URL(issuer), CARD_CLIENT_ID, undefined, oauth.None(), {
+    config = await oauth.discovery(new URL(issuer), VIRTUAL_CARD_CLIENT_ID, undefined, oauth.None(), {
       execute: new URL(issuer).protocol === "http:" ? [oauth.allowInsecureRequests] : [],
       timeout: NETWORK_TIMEOUT_MS / 1000,
     });
@@ -210,25 +198,57 @@ export class TokenKeeper {
     return this.accessToken();
   }
 
+  /**
+   * Renews under a lock file: the server rotates refresh tokens and treats the reuse of a spent
+   * one as theft (it ends the whole grant), so two commands must never renew with the same one.
+   */
   private async renew(): Promise<string> {
-    // Another command may have renewed it meanwhile (and spent the refresh token we hold).
-    const latest = await readSession(this.path).catch(() => this.session);
-    if (latest.refreshToken !== this.session.refreshToken && latest.expiresAt - 60_000 > Date.now()) {
-      this.session = latest;
-      return latest.accessToken;
-    }
-    if (!latest.refreshToken) throw new CardError("not_signed_in", "The sign-in has expired: run `tessera card login` again");
-    let tokens: Awaited<ReturnType<typeof oauth.refreshTokenGrant>>;
+    return withLock(`${this.path}.lock`, async () => {
+      // Signed out meanwhile (the file is gone), or signed in again as someone else: this session ends.
+      const latest = await readSession(this.path);
+      if (latest.issuer !== this.session.issuer || latest.holder.sub !== this.session.holder.sub) {
+        throw new CardError("not_signed_in", "This desktop was signed in again as someone else: start the command again");
+      }
+      // Another command may have renewed it meanwhile (and spent the refresh token we hold).
+      if (latest.refreshToken !== this.session.refreshToken && latest.expiresAt - 60_000 > Date.now()) {
+        this.session = latest;
+        return latest.accessToken;
+      }
+      if (!latest.refreshToken) throw new CardError("not_signed_in", "The sign-in has expired: run `tessera card login` again");
+      let tokens: Awaited<ReturnType<typeof oauth.refreshTokenGrant>>;
+      try {
+        tokens = await oauth.refreshTokenGrant(configurationOf(latest.metadata), latest.refreshToken, { resource: latest.csc });
+      } catch (error) {
+        const failure = oauthFailure(latest.server, error);
+        if (failure.reason === "refused") throw new CardError("not_signed_in", "The sign-in has expired or was ended: run `tessera card login` again");
+        throw failure;
+      }
+      this.session = { ...latest, accessToken: tokens.access_token, expiresAt: Date.now() + (tokens.expiresIn() ?? 300) * 1000, refreshToken: tokens.refresh_token ?? latest.refreshToken };
+      await writeSession(this.path, this.session);
+      return this.session.accessToken;
+    });
+  }
+}
+
+/** Runs `work` holding a lock file (created exclusively; one left by a process that died is taken after 30 s). */
+async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (;;) {
     try {
-      tokens = await oauth.refreshTokenGrant(configurationOf(latest.metadata), latest.refreshToken, { resource: latest.csc });
+      await writeFile(path, String(process.pid), { flag: "wx", mode: 0o600 });
+      break;
     } catch (error) {
-      const failure = oauthFailure(latest.server, error);
-      if (failure.reason === "refused") throw new CardError("not_signed_in", "The sign-in has expired or was ended: run `tessera card login` again");
-      throw failure;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const held = await stat(path).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > 30_000) await rm(path, { force: true });
+      else if (Date.now() - started > NETWORK_TIMEOUT_MS + 5_000) throw new CardError("server", `${path} stays locked: is another card command stuck?`);
+      else await new Promise((r) => setTimeout(r, 100));
     }
-    this.session = { ...latest, accessToken: tokens.access_token, expiresAt: Date.now() + (tokens.expiresIn() ?? 300) * 1000, refreshToken: tokens.refresh_token ?? latest.refreshToken };
-    await writeSession(this.path, this.session);
-    return this.session.accessToken;
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(path, { force: true });
   }
 }
 

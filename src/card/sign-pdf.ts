@@ -4,7 +4,7 @@ import { certifiedKey } from "./certificates.ts";
 import type { CscClient, RemoteCredential } from "./csc-client.ts";
 import type { Prompter } from "./prompt.ts";
 import { digestOf, signDigest } from "./remote-key.ts";
-import { CardError } from "./session.ts";
+import { CardError } from "./errors.ts";
 
 /**
  * `tessera card sign`: a PAdES B-T signature (ETSI EN 319 142-1) made on this machine. The PDF

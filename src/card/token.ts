@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { digest, ecdsaRaw, type HashAlgorithm, hashByOid, owned } from "../pki/algorithms.ts";
@@ -8,7 +8,7 @@ import { CK_CERTIFICATE_CATEGORY, CKA, CKC_X_509, CKF, CKK, CKM, CKO, CKR, CKS, 
 import { nativeBytes, type Value as AttributeValue } from "./p11kit/wire.ts";
 import type { Prompter } from "./prompt.ts";
 import { signDigest } from "./remote-key.ts";
-import { CardError } from "./session.ts";
+import { CardError } from "./errors.ts";
 
 export interface TokenObject {
   handle: number;
@@ -59,12 +59,14 @@ const EC_MECHANISMS = [CKM.ECDSA, CKM.ECDSA_SHA256, CKM.ECDSA_SHA384, CKM.ECDSA_
 const SECRET_PARTS = [CKA.VALUE, 0x123, 0x124, 0x125, 0x126, 0x127, 0x128];
 /** How long the credentials read from the server stand before they are read again. */
 const CREDENTIALS_TTL_MS = 60_000;
+/** After the server could not be reached, how long the token stays out before it is tried again. */
+const RETRY_AFTER_MS = 15_000;
 
 interface SignOperation {
   mechanism: number;
   key: TokenObject;
-  /** What C_SignUpdate gave so far (multi-part signing hashes it all at C_SignFinal). */
-  parts: Buffer[];
+  /** Multi-part signing (C_SignUpdate): the data hashed as it comes. */
+  hashing?: Hash;
 }
 
 interface Session {
@@ -104,7 +106,11 @@ function asPkcs11(error: unknown, log: (line: string) => void): Pkcs11Error {
 export class VirtualCardToken {
   private objects: TokenObject[] = [];
   private loadedAt = 0;
+  private failedAt = 0;
   private present = false;
+  private closed = false;
+  /** Handles are given once per object (credential and kind) for the connection's life: an application's handles never change meaning. */
+  private readonly handles = new Map<string, number>();
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
   private pin: string | undefined;
@@ -114,18 +120,38 @@ export class VirtualCardToken {
     private readonly prompter: Prompter,
     private readonly holder: { sub: string; name: string; tenant: string },
     private readonly log: (line: string) => void,
+    /** One signature at a time for the whole daemon: one code is pending, asked and used at once. */
+    private readonly oneAtATime: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
   ) {}
 
-  /** The credentials, read again once a minute; a server out of reach is a token taken out. */
+  /** The application went away (C_Finalize, or its connection closed): nothing more is done for it. */
+  close(): void {
+    this.closed = true;
+    this.sessions.clear();
+    this.pin = undefined;
+  }
+
+  private handleFor(key: string): number {
+    let handle = this.handles.get(key);
+    if (handle === undefined) this.handles.set(key, (handle = this.handles.size + 1));
+    return handle;
+  }
+
+  /**
+   * The credentials, read again once a minute; a server out of reach is a token taken out, and
+   * is not asked again for a while (each call would wait for the network's timeout).
+   */
   async refresh(force = false): Promise<void> {
     if (!force && this.present && Date.now() - this.loadedAt < CREDENTIALS_TTL_MS) return;
+    if (!this.present && Date.now() - this.failedAt < RETRY_AFTER_MS) return;
     try {
-      this.objects = objectsOf(await this.csc.credentials());
+      this.objects = objectsOf(await this.csc.credentials(), (key) => this.handleFor(key));
       this.present = true;
       this.loadedAt = Date.now();
     } catch (error) {
       asPkcs11(error, this.log);
       this.present = false;
+      this.failedAt = Date.now();
       this.objects = [];
       this.sessions.clear();
       this.pin = undefined;
@@ -187,6 +213,15 @@ export class VirtualCardToken {
     this.pin = undefined;
   }
 
+  /** Logging out ends what needed the login: signatures begun, searches that saw private objects. */
+  private loggedOut(): void {
+    this.pin = undefined;
+    for (const session of this.sessions.values()) {
+      delete session.sign;
+      delete session.found;
+    }
+  }
+
   sessionInfo(handle: number): { slot: number; state: number; flags: number } {
     const session = this.session(handle);
     const rw = (session.flags & CKF.RW_SESSION) !== 0;
@@ -214,7 +249,7 @@ export class VirtualCardToken {
   logout(handle: number): void {
     this.session(handle);
     if (this.pin === undefined) throw new Pkcs11Error(CKR.USER_NOT_LOGGED_IN, "not logged in");
-    this.pin = undefined;
+    this.loggedOut();
   }
 
   findObjectsInit(handle: number, template: Map<number, AttributeValue>): void {
@@ -254,7 +289,7 @@ export class VirtualCardToken {
     const allowed = key.credential.key.key.type === "RSA" ? RSA_MECHANISMS : EC_MECHANISMS;
     if (!allowed.includes(mechanism as never)) throw new Pkcs11Error(CKR.KEY_TYPE_INCONSISTENT, "the key does not sign with this mechanism");
     if (this.pin === undefined) throw new Pkcs11Error(CKR.USER_NOT_LOGGED_IN, "log in first");
-    session.sign = { mechanism, key, parts: [] };
+    session.sign = { mechanism, key };
   }
 
   /** The length a signature will have (a length query, or an output buffer too small). */
@@ -267,11 +302,12 @@ export class VirtualCardToken {
   signUpdate(handle: number, part: Buffer): void {
     const operation = this.session(handle).sign;
     if (!operation) throw new Pkcs11Error(CKR.OPERATION_NOT_INITIALIZED, "C_SignInit first");
-    if (HASHES[operation.mechanism] === undefined) {
+    const hash = HASHES[operation.mechanism];
+    if (hash === undefined) {
       delete this.session(handle).sign;
       throw new Pkcs11Error(CKR.FUNCTION_NOT_SUPPORTED, "this mechanism signs in one part");
     }
-    operation.parts.push(Buffer.from(part));
+    (operation.hashing ??= createHash(hash.replace("-", "").toLowerCase())).update(part);
   }
 
   /** C_Sign (the data) or C_SignFinal (the parts given): the signature, and the operation ends. */
@@ -280,11 +316,14 @@ export class VirtualCardToken {
     const operation = session.sign;
     if (!operation) throw new Pkcs11Error(CKR.OPERATION_NOT_INITIALIZED, "C_SignInit first");
     delete session.sign;
+    const pin = this.pin;
+    if (pin === undefined) throw new Pkcs11Error(CKR.USER_NOT_LOGGED_IN, "log in first");
     const { key, id } = operation.key.credential!;
-    const message = data ?? Buffer.concat(operation.parts);
-    const { hash, value } = digestToSign(operation.mechanism, message);
+    const { hash, value } = operation.hashing ? { hash: HASHES[operation.mechanism]!, value: operation.hashing.digest() } : digestToSign(operation.mechanism, data ?? Buffer.alloc(0));
     try {
-      const signature = await signDigest(this.csc, this.prompter, { credentialId: id, label: key.label, keyType: key.key.type, hash, digest: value, pin: this.pin! });
+      const signature = await this.oneAtATime(() =>
+        signDigest(this.csc, this.prompter, { credentialId: id, label: key.label, keyType: key.key.type, hash, digest: value, pin, stillWanted: () => !this.closed }),
+      );
       return key.key.type === "EC" ? ecdsaRaw(signature, key.key.size) : signature;
     } catch (error) {
       throw asPkcs11(error, this.log);
@@ -360,10 +399,9 @@ function digestInfoOf(data: Buffer): { hash: HashAlgorithm; value: Buffer } | un
 }
 
 /** The token's objects: per credential its certificate, public and private key; then the CAs' certificates. */
-function objectsOf(credentials: RemoteCredential[]): TokenObject[] {
+function objectsOf(credentials: RemoteCredential[], handleFor: (key: string) => number): TokenObject[] {
   const objects: TokenObject[] = [];
   const authorities = new Map<string, Buffer>();
-  let handle = 1;
   for (const credential of credentials.filter((c) => c.status === "valid" && c.certificates.length > 0)) {
     const [leaf, ...chain] = credential.certificates;
     let key: CertifiedKey;
@@ -396,9 +434,9 @@ function objectsOf(credentials: RemoteCredential[]): TokenObject[] {
             [CKA.EC_PARAMS, key.key.params],
             [CKA.EC_POINT, key.key.point],
           ];
-    objects.push({ handle: handle++, private: false, sensitive: new Set(), attributes: new Map([...common(CKO.CERTIFICATE, false), ...certificateAttributes(key, CK_CERTIFICATE_CATEGORY.TOKEN_USER)]) });
+    objects.push({ handle: handleFor(`${credential.id}:certificate`), private: false, sensitive: new Set(), attributes: new Map([...common(CKO.CERTIFICATE, false), ...certificateAttributes(key, CK_CERTIFICATE_CATEGORY.TOKEN_USER)]) });
     objects.push({
-      handle: handle++,
+      handle: handleFor(`${credential.id}:public`),
       private: false,
       sensitive: new Set(),
       attributes: new Map([
@@ -415,7 +453,7 @@ function objectsOf(credentials: RemoteCredential[]): TokenObject[] {
       ]),
     });
     objects.push({
-      handle: handle++,
+      handle: handleFor(`${credential.id}:private`),
       private: true,
       sensitive: new Set(SECRET_PARTS),
       credential: { id: credential.id, key },
@@ -439,7 +477,7 @@ function objectsOf(credentials: RemoteCredential[]): TokenObject[] {
       ]),
     });
   }
-  for (const der of authorities.values()) {
+  for (const [hex, der] of authorities) {
     let ca: CertifiedKey;
     try {
       ca = certifiedKey(der);
@@ -447,7 +485,7 @@ function objectsOf(credentials: RemoteCredential[]): TokenObject[] {
       continue;
     }
     objects.push({
-      handle: handle++,
+      handle: handleFor(`authority:${createHash("sha256").update(hex).digest("hex")}`),
       private: false,
       sensitive: new Set(),
       attributes: new Map<number, AttributeValue>([

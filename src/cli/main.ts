@@ -3,7 +3,7 @@ import { MasterKeyError } from "../shared/crypto/master-key.ts";
 import { SettingsError } from "../shared/config/settings.ts";
 import { TesseraError, ValidationError } from "../shared/errors.ts";
 import { StoreError } from "../store/db.ts";
-import { CardError } from "../card/session.ts";
+import { CardError } from "../card/errors.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { cardCommand } from "./commands/card.ts";
 import { clientCommand } from "./commands/client.ts";

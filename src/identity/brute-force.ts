@@ -108,6 +108,16 @@ export async function attemptSucceeded(store: AttemptStore, subject: AttemptSubj
   await store.forgive(k.ip);
 }
 
+/**
+ * The attempt proved less than a sign-in (the signing password alone, before its code): its
+ * booking is given back, and the count of earlier failures stands. Only a complete success clears it.
+ */
+export async function attemptWithdrawn(store: AttemptStore, subject: AttemptSubject): Promise<void> {
+  const k = keys(subject);
+  await store.forgive(k.id);
+  await store.forgive(k.ip);
+}
+
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 function locked(ms: number): Denial {

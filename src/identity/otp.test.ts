@@ -142,6 +142,20 @@ describe.each(dialects)("one-time codes on %s", (dialect) => {
     expect(await send("purpose-11", "+393339999999")).toMatchObject({ ok: true });
   });
 
+  it("counts a destination's codes per kind: a professional's signing codes leave the sign-in codes of the hour", async () => {
+    f = await identityFixture(dialect);
+    const signing = (i: number) => issueOtp(f.deps, f.tenant, { purpose: `csc:credential-${i}`, channel: "sms", destination: "+34600000001", locale: "es", perHour: 12 });
+    for (let i = 1; i <= 12; i++) expect(await signing(i)).toMatchObject({ ok: true });
+    expect(await signing(13)).toMatchObject({ ok: false, reason: "otp.too_many" });
+    expect(await send("flow:9:second_factor:sms", "+34600000001")).toMatchObject({ ok: true });
+    f.clock.advance(SECOND);
+    // A used code lets the next of its purpose go at once; an unused one waits its 60 s.
+    expect(await send("flow:7:second_factor:sms")).toMatchObject({ ok: true });
+    expect(await send("flow:7:second_factor:sms")).toMatchObject({ ok: false, reason: "otp.resend_too_soon" });
+    expect(await verifyOtp(f.deps, f.tenant, "flow:7:second_factor:sms", await lastCode())).toMatchObject({ ok: true });
+    expect(await send("flow:7:second_factor:sms")).toMatchObject({ ok: true });
+  });
+
   it("sends by e-mail with a subject, text and HTML", async () => {
     f = await identityFixture(dialect);
     await issueOtp(f.deps, f.tenant, { purpose: "p", channel: "email", destination: "mario@example.it", locale: "en" });

@@ -63,8 +63,11 @@ async function sendCode(deps: IdentityDeps, tenant: Tenant, request: OtpRequest)
     return { ok: false, reason: "otp.resend_too_soon", params: { seconds: Math.ceil((pending.last + policy.resendSeconds * 1000 - now) / 1000) } };
   }
   const forPurpose = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { purpose: request.purpose });
-  const forDestination = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { destination: request.destination });
-  if (forPurpose.count >= (request.perHour ?? policy.maxPerHour) || forDestination.count >= Math.max(request.perHour ?? 0, policy.maxPerDestinationPerHour)) {
+  // Per destination and kind of code (the purpose's first part: `flow`, `csc`…): a professional's
+  // signing codes do not use up the sign-in codes of the hour, nor the other way round.
+  const kind = request.purpose.includes(":") ? `${request.purpose.split(":")[0]}:` : "";
+  const forDestination = await deps.repos.otp.sendsSince(tenant.id, now - HOUR, { destination: request.destination, purposePrefix: kind });
+  if (forPurpose.count >= (request.perHour ?? policy.maxPerHour) || forDestination.count >= (request.perHour ?? policy.maxPerDestinationPerHour)) {
     return { ok: false, reason: "otp.too_many", params: { minutes: 60 } };
   }
 

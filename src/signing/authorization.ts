@@ -1,6 +1,6 @@
 import { recordAuditBy } from "../audit/service.ts";
 import type { Account } from "../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../identity/brute-force.ts";
 import type { Actor } from "../identity/deps.ts";
 import { maskContact } from "../identity/identifiers.ts";
 import { issueOtp, type OtpChannel, verifyOtp } from "../identity/otp.ts";
@@ -143,19 +143,22 @@ async function signingAttempt(deps: PkiDeps & { attempts: AttemptStore }, tenant
       return invalid(description);
     },
     succeeded: () => attemptSucceeded(deps.attempts, who),
+    withdrawn: () => attemptWithdrawn(deps.attempts, who),
   };
 }
 
 /**
  * credentials/checkPIN (Tessera's extension, for the virtual card's C_Login): whether `pin` is the
  * signing password of the credential's holder. It authorises nothing; a wrong one counts like
- * the wrong PIN of an authorisation.
+ * the wrong PIN of an authorisation, and a right one does not clear the count (the wrong codes
+ * counted there stand: only a complete authorisation clears it).
  */
 export async function checkSigningPassword(deps: PkiDeps & { attempts: AttemptStore }, tenant: Tenant, account: Account, credential: Credential, pin: string, ip: string | null, by: Actor): Promise<void> {
   checkCanSign(credential);
   const attempt = await signingAttempt(deps, tenant, account, credential, ip, by);
   if (!(await verifyPassword(deps, tenant, account, pin)).ok) throw await attempt.fail("Invalid PIN");
-  await attempt.succeeded();
+  await attempt.withdrawn();
+  await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "signature.password_checked", subject: account.id, data: { credential: credential.id } });
 }
 
 const sadContext = (tenant: Tenant, credential: Credential) => `csc-sad:${tenant.id}:${credential.id}`;

@@ -10,14 +10,16 @@ import { PASSWORD } from "../helpers/flows.ts";
 import { httpBrowser } from "../helpers/http-browser.ts";
 import { signInThrough } from "../helpers/oidc.ts";
 import { openssl, run, workdir } from "../helpers/pki.ts";
+import { ay, p11kitClient, u32, u64 } from "../helpers/p11kit-client.ts";
 import { runTessera, type Spawned, spawnTessera } from "../helpers/process.ts";
+import { clientModulePath } from "../../src/card/p11kit/server.ts";
 
 /**
  * The virtual card (issue 18) against a real Tessera server: `tessera card login` through the
  * tenant's pages, `card list`, `card sign` (PAdES made here), and `card serve` speaking p11-kit's
  * RPC protocol to Debian's p11-kit-client.so, used by pkcs11-tool (opensc) and by NSS (pdfsig).
  */
-const MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so";
+const MODULE = clientModulePath() ?? "p11-kit-client.so (apt install p11-kit-modules)";
 
 let scene: Awaited<ReturnType<typeof cscScene>>;
 let closed = false;
@@ -47,10 +49,10 @@ async function answerCode(process: Spawned): Promise<void> {
 }
 
 /** `tessera card login` driven through the tenant's pages as Ane's browser would. */
-async function signIn(cardEnv: NodeJS.ProcessEnv) {
+async function signIn(cardEnv: NodeJS.ProcessEnv, browser = httpBrowser(scene.t.baseUrl)) {
   const login = spawnTessera(["card", "login", "--server", scene.t.baseUrl, "--tenant", "pro", "--no-browser"], { env: cardEnv });
   const url = (await login.waitFor(/http:\/\/\S+\/oidc\/auth\?\S+/))[0];
-  const back = await signInThrough(scene.t, httpBrowser(scene.t.baseUrl), url, { tenant: "pro", identifier: "12345678Z", password: PASSWORD, phone: ANE_PHONE });
+  const back = await signInThrough(scene.t, browser, url, { tenant: "pro", identifier: "12345678Z", password: PASSWORD, phone: ANE_PHONE });
   expect((await fetch(back)).status).toBe(200);
   expect(await login.exited, login.stderr()).toBe(0);
   return { url, stdout: login.stdout() };
@@ -85,6 +87,15 @@ describe("tessera card", () => {
     const file = path.join(home, "config", "tessera", "card.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ tenant: "pro", refreshToken: expect.any(String) });
+
+    // Signed in already in that browser, a program of the desktop still gets no token silently:
+    // the card's client always asks for the sign-in again.
+    const browser = httpBrowser(scene.t.baseUrl);
+    await signIn(desktop().env, browser);
+    const again = spawnTessera(["card", "login", "--server", scene.t.baseUrl, "--tenant", "pro", "--no-browser"], { env: desktop().env });
+    const page = await browser.go((await again.waitFor(/http:\/\/\S+\/oidc\/auth\?\S+/))[0]);
+    expect(new URL(page.url).pathname).toBe("/t/pro/login");
+    await again.stop();
 
     const list = await runTessera(["card", "list", "--json"], { env });
     expect(list.code, list.stderr).toBe(0);
@@ -142,6 +153,75 @@ describe("tessera card", () => {
     expect(Buffer.from(recovered.stdout, "latin1").equals(digestInfo)).toBe(true);
     expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "raw.sig", "data.txt"], { cwd: dir })).stdout).toContain("Verified OK");
   }, 90_000);
+
+  it("answers what newer p11-kit clients send: frames in one write, attribute errors in-band, a length query, signing in parts", async () => {
+    const dir = workdir();
+    await pkcs11Tool(["--read-object", "--type", "cert", "--label", "Ayuntamiento de Ejemplo", "--output-file", path.join(dir, "cert.der")]);
+    await openssl(["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], { cwd: dir });
+    const client = await p11kitClient(socket, 2);
+    try {
+      expect(await client.negotiated).toBe(1);
+      expect((await client.call(1, "ayyay", ay("PRIVATE-GNOME-KEYRING-PKCS11-PROTOCOL-V-1"), Buffer.from([0]), ay(Buffer.from([0])))).head()).toEqual({ id: 1, signature: "" });
+      const [info, slots] = await client.pipelined([
+        [3, ""],
+        [4, "yfu", Buffer.from([1]), u32(0)],
+      ]);
+      expect(info!.head()).toEqual({ id: 3, signature: "vsusv" });
+      info!.u8();
+      info!.u8();
+      expect(info!.array().toString()).toBe(`Tessera${" ".repeat(25)}`);
+      expect(slots!.head()).toEqual({ id: 4, signature: "au" });
+      expect([slots!.u8(), slots!.u32()]).toEqual([0, 1]); // a count query: one slot
+      const opened = await client.call(10, "uu", u64(1), u64(0x6));
+      opened.head();
+      const session = opened.u64();
+      expect((await client.call(18, "uuay", u64(session), u64(1), ay(PASSWORD))).head().id).toBe(18);
+      await client.call(26, "uaA", u64(session), u32(1), u32(0), Buffer.from([1]), u32(8), u64(3)); // CKA_CLASS = CKO_PRIVATE_KEY
+      const found = await client.call(27, "ufu", u64(session), u32(10));
+      found.head();
+      expect([found.u8(), found.u32()]).toEqual([1, 1]);
+      const key = found.u64();
+      await client.call(28, "u", u64(session));
+
+      // CKA_MODULUS (a size query), CKA_VALUE (secret), CKA_LABEL in 2 bytes (too small): one reply, the first problem as rv.
+      const attributes = await client.call(24, "uufA", u64(session), u64(key), u32(3), u32(0x120), u32(0), u32(0x11), u32(0), u32(0x3), u32(2));
+      expect(attributes.head()).toEqual({ id: 24, signature: "aAu" });
+      expect(attributes.u32()).toBe(3);
+      expect([attributes.u32(), attributes.u8(), attributes.u32(), attributes.array().length]).toEqual([0x120, 1, 256, 256]);
+      expect([attributes.u32(), attributes.u8()]).toEqual([0x11, 0]);
+      expect([attributes.u32(), attributes.u8()]).toEqual([0x3, 0]);
+      expect(attributes.u64()).toBe(0x11); // CKR_ATTRIBUTE_SENSITIVE
+
+      // CKM_SHA256_RSA_PKCS as 0.26 sends it (no parameter marker), the data in two parts.
+      expect((await client.call(42, "uMu", u64(session), u32(0x40), u64(key))).head().id).toBe(42);
+      await client.call(44, "uay", u64(session), ay("Acta 2026/18: "));
+      await client.call(44, "uay", u64(session), ay("aprobada\n"));
+      const query = await client.call(45, "ufy", u64(session), u32(0));
+      query.head();
+      expect([query.u8(), query.u32()]).toEqual([0, 256]); // the length only; the operation goes on
+      const final = client.call(45, "ufy", u64(session), u32(256));
+      await answerCode(daemon);
+      const signed = await final;
+      expect(signed.head()).toEqual({ id: 45, signature: "ay" });
+      expect(signed.u8()).toBe(1);
+      writeFileSync(path.join(dir, "acta.sig"), signed.array());
+      writeFileSync(path.join(dir, "acta.txt"), "Acta 2026/18: aprobada\n");
+      expect((await openssl(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "acta.sig", "acta.txt"], { cwd: dir })).stdout).toContain("Verified OK");
+
+      // What the card does not do is an error reply, CKR_FUNCTION_NOT_SUPPORTED (C_GenerateRandom).
+      const random = await client.call(64, "ufy", u64(session), u32(16));
+      expect(random.head()).toEqual({ id: 0, signature: "u" });
+      expect(random.u64()).toBe(0x54);
+      // After C_Logout a signature cannot begin.
+      await client.call(19, "u", u64(session));
+      const refused = await client.call(42, "uMu", u64(session), u32(0x40), u64(key));
+      expect(refused.head().id).toBe(0);
+      expect(refused.u64()).toBe(0x60); // CKR_KEY_HANDLE_INVALID: the private key is not visible
+      await client.call(2, "");
+    } finally {
+      client.close();
+    }
+  }, 60_000);
 
   it("signs through OpenSSL's pkcs11 engine (libp11) with a PKCS#11 URI; openssl verifies the signature", async () => {
     const dir = workdir({ "factura.txt": "Factura 2026/0042 - 1.210,00 EUR\n" });

@@ -79,15 +79,22 @@ export async function serveCard(options: CardServerOptions): Promise<{ close(): 
   await mkdir(dirname(options.socket), { recursive: true, mode: 0o700 });
   await removeStaleSocket(options.socket);
   const connections = new Set<Socket>();
+  const oneAtATime = serially();
   const server: Server = createServer((socket) => {
     connections.add(socket);
     socket.on("close", () => connections.delete(socket));
-    serveConnection(socket, options);
+    serveConnection(socket, options, oneAtATime);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.socket, () => resolve());
-  });
+  // The socket is made with no access for others from the start (the umask), not fixed after.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.socket, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
   await chmod(options.socket, 0o600);
   return {
     close: () =>
@@ -95,6 +102,16 @@ export async function serveCard(options: CardServerOptions): Promise<{ close(): 
         for (const socket of connections) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Runs the work given one after the other, each when the one before has ended (well or not). */
+function serially(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>) => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
   };
 }
 
@@ -116,10 +133,10 @@ async function removeStaleSocket(path: string): Promise<void> {
 }
 
 /** One client: the version byte, then frames handled one at a time, in order. */
-function serveConnection(socket: Socket, options: CardServerOptions) {
+function serveConnection(socket: Socket, options: CardServerOptions, oneAtATime: <T>(work: () => Promise<T>) => Promise<T>) {
   let buffered = Buffer.alloc(0);
   let versionRead = false;
-  const context: Context = { token: undefined, version: 0, options };
+  const context: Context = { token: undefined, version: 0, options, oneAtATime };
   let working = Promise.resolve();
 
   socket.on("data", (chunk: Buffer) => {
@@ -156,7 +173,10 @@ function serveConnection(socket: Socket, options: CardServerOptions) {
     }
   });
   // A client that goes away without C_Finalize (it exited, it crashed) ends its sessions all the same.
-  socket.on("close", () => (context.token = undefined));
+  socket.on("close", () => {
+    context.token?.close();
+    context.token = undefined;
+  });
   socket.on("error", () => socket.destroy());
 }
 
@@ -165,6 +185,7 @@ interface Context {
   /** The protocol version the client offered. */
   version: number;
   readonly options: CardServerOptions;
+  readonly oneAtATime: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 const errorReply = (rv: number) => new Writer().u32(0).array(Buffer.from("u")).ulong(rv).bytes();
@@ -198,7 +219,7 @@ async function dispatch(context: Context, id: number, r: Reader, out: Writer): P
     if (handshake?.toString("latin1") !== HANDSHAKE) throw new Pkcs11Error(CKR.GENERAL_ERROR, "not a p11-kit client");
     if (context.token) throw new Pkcs11Error(CKR.CRYPTOKI_ALREADY_INITIALIZED, "initialised already");
     const { csc, prompter, session, log } = context.options;
-    context.token = new VirtualCardToken(csc, prompter, { sub: session.holder.sub, name: session.holder.name, tenant: session.tenant }, log);
+    context.token = new VirtualCardToken(csc, prompter, { sub: session.holder.sub, name: session.holder.name, tenant: session.tenant }, log, context.oneAtATime);
     await context.token.refresh(true);
     return;
   }
@@ -206,6 +227,7 @@ async function dispatch(context: Context, id: number, r: Reader, out: Writer): P
   if (!token) throw new Pkcs11Error(CKR.CRYPTOKI_NOT_INITIALIZED, "C_Initialize first");
   switch (id) {
     case 2: // C_Finalize
+      token.close();
       context.token = undefined;
       return;
     case 3: // C_GetInfo

@@ -6,7 +6,8 @@ import { certifiedKey } from "../../card/certificates.ts";
 import { CscClient, type RemoteCredential } from "../../card/csc-client.ts";
 import { clientModulePath, defaultSocketPath, serveCard } from "../../card/p11kit/server.ts";
 import { commandPrompter, terminalPrompter } from "../../card/prompt.ts";
-import { CardError, login, logout, readSession, sessionPath, TokenKeeper, writeSession } from "../../card/session.ts";
+import { CardError } from "../../card/errors.ts";
+import { login, logout, readSession, sessionPath, TokenKeeper, writeSession } from "../../card/session.ts";
 import { signPdfLocally } from "../../card/sign-pdf.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 
@@ -19,7 +20,12 @@ async function signedIn(io: CliIo) {
 
 function describe(credential: RemoteCredential) {
   const leaf = credential.certificates[0];
-  const key = leaf ? certifiedKey(leaf) : undefined;
+  let key: ReturnType<typeof certifiedKey> | undefined;
+  try {
+    key = leaf ? certifiedKey(leaf) : undefined;
+  } catch {
+    key = undefined; // a key the card does not know: listed by its description
+  }
   return {
     id: credential.id,
     organization: key?.label ?? credential.description,

@@ -7,6 +7,7 @@ import { type Level, SPID_ACR } from "../../identity/levels.ts";
 import { TesseraError, ValidationError } from "../../shared/errors.ts";
 import type { OidcClientRow } from "../../store/repos/oidc.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
+import { VIRTUAL_CARD_CLIENT_ID } from "../../shared/virtual-card.ts";
 import { RELEASABLE_CLAIMS, SCOPES } from "./claims.ts";
 import { SUPPORTED_LEVELS } from "./levels.ts";
 
@@ -214,9 +215,6 @@ export async function deleteClient(deps: IdentityDeps, tenant: Tenant, clientId:
     await recordAuditBy(repos, deps.clock, by, { tenantId: tenant.id, type: "client.deleted", subject: clientId });
   });
 }
-
-/** The client id of the virtual card (`tessera card login`), the same on every tenant that signs. */
-export const VIRTUAL_CARD_CLIENT_ID = "tessera-card";
 
 /**
  * The virtual card's client: built in, not registered, on every node of a tenant whose

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { KoaContextWithOIDC } from "oidc-provider";
 import { type Level, levelFromAcr } from "../../identity/levels.ts";
+import { VIRTUAL_CARD_CLIENT_ID } from "../../shared/virtual-card.ts";
 import type { OidcModule } from "./internals.ts";
 import { requestedLevel } from "./levels.ts";
 
@@ -52,6 +53,15 @@ export function interactionPolicy(oidc: OidcModule, sessionOf: SessionOf) {
       return session?.accountId === accountId ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
     0,
+  );
+
+  // The virtual card's client is public and native: any program of the desktop could use its id.
+  // Its tokens are given only after the person signs in again on the page (RFC 8252 §8.6), never
+  // silently on the strength of the browser's session.
+  login.checks.add(
+    new Check("native_client_login", "the virtual card signs in anew", (ctx) =>
+      ctx.oidc.client?.clientId === VIRTUAL_CARD_CLIENT_ID && !ctx.oidc.result?.login ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
   );
 
   login.checks.add(

@@ -45,7 +45,7 @@ export function otpRepo(db: Kysely<Database>) {
     },
 
     /** Sends since `since`, for throttling: by purpose and by destination. */
-    async sendsSince(tenantId: string, since: number, where: { purpose?: string; destination?: string; unused?: true }) {
+    async sendsSince(tenantId: string, since: number, where: { purpose?: string; purposePrefix?: string; destination?: string; unused?: true }) {
       let q = db
         .selectFrom("otp_codes")
         .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("created_at").as("last")])
@@ -53,6 +53,7 @@ export function otpRepo(db: Kysely<Database>) {
         .where("created_at", ">=", since);
       if (where.purpose !== undefined) q = q.where("purpose", "=", where.purpose);
       if (where.destination !== undefined) q = q.where("destination", "=", where.destination);
+      if (where.purposePrefix !== undefined) q = q.where("purpose", "like", `${where.purposePrefix}%`);
       if (where.unused) q = q.where("used_at", "is", null);
       const row = await q.executeTakeFirstOrThrow();
       return { count: Number(row.n), last: row.last === null ? null : Number(row.last) };

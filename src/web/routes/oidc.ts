@@ -223,9 +223,10 @@ export function oidcWeb(services: WebServices, log: FastifyBaseLogger, options: 
         if (!decision.ok) return finish(request, reply, provider, { error: "access_denied", error_description: "the requested authentication level is not available" });
         const reasons = details.prompt.reasons;
         const now = services.clock.now();
-        // prompt=login: a sign-in after this page first sent the browser to sign in, a moment it
-        // signs into the way back (so that editing the URL cannot skip the new sign-in).
-        const forced = reasons.includes("login_prompt");
+        // prompt=login (or the virtual card's client, policy.ts): a sign-in after this page first
+        // sent the browser to sign in, a moment it signs into the way back (so that editing the
+        // URL cannot skip the new sign-in).
+        const forced = reasons.includes("login_prompt") || reasons.includes("native_client_login");
         const since = forced ? openSince(details.uid, request.query) : undefined;
         const maxAge = details.params.max_age === undefined ? undefined : Number(details.params.max_age);
         const freshSince = Math.max(
