@@ -16,6 +16,37 @@ export interface Load {
   /** Operations that failed or got an unexpected status. */
   errors: number;
   count: number;
+  /** What one operation cost the server, from its /metrics totals (`costed`). */
+  cost?: Cost;
+}
+
+/** Per operation: SQL statements run, and milliseconds the server's main thread was busy. */
+export interface Cost {
+  statements: number;
+  mainThreadMs: number;
+}
+
+/** The server's totals, from its Prometheus metrics (web/plugins/metrics.ts). */
+async function serverTotals(baseUrl: string): Promise<{ statements: number; busySeconds: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return { statements: read("tessera_db_statements_total"), busySeconds: read("tessera_main_thread_busy_seconds_total") };
+}
+
+/**
+ * A measure with what each operation cost the server: the statements and main-thread time it
+ * spent during the measure, divided by the operations made (the few of the two /metrics reads
+ * included; other servers' work on the same machine not).
+ */
+export async function costed(baseUrl: string, run: () => Promise<Load>): Promise<Load> {
+  const before = await serverTotals(baseUrl);
+  const load = await run();
+  const after = await serverTotals(baseUrl);
+  const per = Math.max(1, load.count);
+  return {
+    ...load,
+    cost: { statements: Number(((after.statements - before.statements) / per).toFixed(1)), mainThreadMs: Number((((after.busySeconds - before.busySeconds) * 1000) / per).toFixed(2)) },
+  };
 }
 
 export interface Hammer {
@@ -153,7 +184,8 @@ export function table(measures: Measure[]): string {
     const ratio = m.bound ? `${m.bound.ratio.toFixed(2)} × ${m.bound.primitive}${m.bound.target ? (m.bound.ratio >= m.bound.target ? ` (target ≥ ${m.bound.target}: met)` : ` (target ≥ ${m.bound.target}: **missed**)`) : ""}` : "";
     const half = m.half ? `${m.half.p50} / ${m.half.p99}` : "";
     const errors = m.max.errors + (m.half?.errors ?? 0);
-    return `| ${m.engine} | ${m.measure} | ${n(m.max.perSecond, 1)} | ${m.max.p50} / ${m.max.p99} | ${half} | ${errors} | ${ratio} |`;
+    const cost = m.max.cost ? `${n(m.max.cost.statements, 1)} / ${n(m.max.cost.mainThreadMs, 2)}` : "";
+    return `| ${m.engine} | ${m.measure} | ${n(m.max.perSecond, 1)} | ${m.max.p50} / ${m.max.p99} | ${half} | ${cost} | ${errors} | ${ratio} |`;
   });
-  return ["| store | measure | max /s | p50 / p99 ms at max | p50 / p99 ms at 50 % | errors | vs raw primitive (same run) |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
+  return ["| store | measure | max /s | p50 / p99 ms at max | p50 / p99 ms at 50 % | SQL statements / main-thread ms per operation | errors | vs raw primitive (same run) |", "|---|---|---|---|---|---|---|---|", ...rows].join("\n");
 }

@@ -25,7 +25,7 @@ import { findTenant } from "../src/tenants/service.ts";
 import { newKeyPair, spMetadata } from "../test/helpers/saml.ts";
 import { authnRequestUrl, basic, Browser, type Client, codeFlow, login, passwordLogins, REDIRECT_URI, samlSignIn, type ServiceProvider } from "./browser.ts";
 import { addIdentities, addSessions } from "./identities.ts";
-import { hammer, journeys, type Load, type Measure, measured, table } from "./load.ts";
+import { costed, hammer, journeys, type Load, type Measure, measured, table } from "./load.ts";
 import { measurePki } from "./pki.ts";
 import { argon2idVerifyRate, es256Rate, p256DigestRate, rsa2048PoolRate, rsa2048Rate, rsa3072Rate } from "./primitives.ts";
 import { measureSigning } from "./signing.ts";
@@ -101,6 +101,11 @@ async function measureEngine(engine: Engine, raw: Primitives): Promise<Measure[]
     const sp: ServiceProvider = { privateKeyPem: keys.privateKeyPem, sso: `${t}/saml/sso` };
 
     const argon2 = { primitive: "argon2id verify", rate: raw.argon2id };
+    // At the maximum, with what each operation cost the server; then at half of it.
+    const maxAndHalf = async (run: (rate?: number) => Promise<Load>): Promise<[Load, Load]> => {
+      const max = await costed(baseUrl, () => run());
+      return [max, await run(max.perSecond / 2)];
+    };
     const measures: Measure[] = [];
 
     // Password login: the identifier-and-password form, answered with the session cookie.
@@ -198,11 +203,11 @@ async function measureEngine(engine: Engine, raw: Primitives): Promise<Measure[]
     };
     const one = [signedIn.cookie];
     await accountPage(one, { amount: 2000 });
-    const max = await accountPage(one, { amount: SESSIONS });
+    const max = await costed(baseUrl, () => accountPage(one, { amount: SESSIONS }));
     const rssBefore = server.rss();
     const tokens = await addSessions({ databaseUrl: target.databaseUrl, count: SESSIONS });
     const distinct = tokens.map((token) => `tessera_session=${token}`);
-    const maxDistinct = await accountPage(distinct, { amount: SESSIONS });
+    const maxDistinct = await costed(baseUrl, () => accountPage(distinct, { amount: SESSIONS }));
     const rssAfter = server.rss();
     measures.push(measured("account page, one session", engine, max, await accountPage(one, { rate: max.perSecond / 2 })));
     measures.push(measured("account page, 10,000 sessions each once", engine, maxDistinct, undefined));

@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { Browser, REDIRECT_URI } from "./browser.ts";
-import { hammer, type Load, type Measure, measured } from "./load.ts";
+import { costed, hammer, type Load, type Measure, measured } from "./load.ts";
 import { cli, type Server, type Target } from "./server.ts";
 
 const DNI = "12345678Z";
@@ -111,7 +111,7 @@ export async function measureSigning(target: Target, server: Server, options: { 
   const signHash = async (count: number, rate?: number): Promise<Load> => {
     const { SAD, hashes } = await authorised(count);
     let next = 0;
-    return hammer({
+    return costed(server.baseUrl, () => hammer({
       url: `${csc}/signatures/signHash`,
       method: "POST",
       headers,
@@ -120,7 +120,7 @@ export async function measureSigning(target: Target, server: Server, options: { 
       connections: options.connections,
       amount: count,
       ...(rate ? { rate } : {}),
-    });
+    }));
   };
   // The demo tenant's SAD holds at most 1000 hashes: one SAD for the maximum, another at half of it.
   const max = await signHash(1000);

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, type KyselyConfig, Migrator, PostgresDialect, sql } from "kysely";
+import { Kysely, type KyselyConfig, type KyselyPlugin, Migrator, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { type Dialect, ImmediateSqliteDialect } from "./dialect.ts";
 import { migrations } from "./migrations/index.ts";
@@ -28,6 +28,8 @@ export interface Store {
   migrate(): Promise<string[]>;
   /** Names of the migrations not yet applied to this database. */
   pendingMigrations(): Promise<string[]>;
+  /** Statements run since the store was opened (the benchmarks report them per request). */
+  statements(): number;
   close(): Promise<void>;
 }
 
@@ -44,15 +46,26 @@ export class StoreError extends Error {
 
 export function openStore(url: string, options: StoreOptions = {}): Store {
   const log = options.onQuery ? queryLog(options.onQuery) : undefined;
-  if (url.startsWith("sqlite:")) return wrap(openSqlite(url, log), "sqlite", undefined);
+  const counter = new StatementCounter();
+  if (url.startsWith("sqlite:")) return wrap(openSqlite(url, log, counter), "sqlite", undefined, counter);
   if (/^postgres(ql)?:\/\//.test(url)) {
     const schema = new URL(url).searchParams.get("schema") ?? "public";
-    return wrap(openPostgres(url, options, log), "postgres", schema);
+    return wrap(openPostgres(url, options, log, counter), "postgres", schema, counter);
   }
   throw new StoreError(`unsupported database URL (expected sqlite: or postgres://): ${redactUrl(url)}`);
 }
 
 type QueryLog = KyselyConfig["log"];
+
+/** Counts the statements run (each result passes through it once); nothing is changed. */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery: KyselyPlugin["transformQuery"] = (args) => args.node;
+  transformResult: KyselyPlugin["transformResult"] = (args) => {
+    this.count++;
+    return Promise.resolve(args.result);
+  };
+}
 
 function queryLog(onQuery: (sql: string) => void): QueryLog {
   return (event) => {
@@ -60,7 +73,7 @@ function queryLog(onQuery: (sql: string) => void): QueryLog {
   };
 }
 
-function openSqlite(url: string, log: QueryLog): Kysely<Database> {
+function openSqlite(url: string, log: QueryLog, counter: StatementCounter): Kysely<Database> {
   // sqlite:<path>, sqlite://<path> or sqlite::memory:
   const file = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
   const onDisk = file !== ":memory:";
@@ -74,7 +87,7 @@ function openSqlite(url: string, log: QueryLog): Kysely<Database> {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), ...(log ? { log } : {}) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), plugins: [counter], ...(log ? { log } : {}) });
 }
 
 /**
@@ -112,7 +125,7 @@ export function postgresConnection(url: string): { connectionString: string; opt
   return { connectionString: parsed.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) };
 }
 
-function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLog): Kysely<Database> {
+function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLog, counter: StatementCounter): Kysely<Database> {
   const pool = new pg.Pool({
     ...postgresConnection(url),
     max: poolSize,
@@ -121,7 +134,7 @@ function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLo
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [counter], ...(log ? { log } : {}) });
 }
 
 /** `schema`: where PostgreSQL keeps the migration bookkeeping (other schemas may have their own). */
@@ -133,7 +146,7 @@ function typeParser(oid: number, format?: "text" | "binary"): (value: string) =>
   return pg.types.getTypeParser(oid, format ?? "text") as (value: string) => unknown;
 }
 
-function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined): Store {
+function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined, counter: StatementCounter): Store {
   const repos = createRepos(db, dialect);
   const migrator = new Migrator({
     db,
@@ -164,6 +177,7 @@ function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined
     async pendingMigrations() {
       return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
     },
+    statements: () => counter.count,
     close: () => db.destroy(),
   };
 }

@@ -97,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Files come with the forms that need them (document photos, a signed contract); each route reads its own parts.
   await app.register(multipart, { limits: { fileSize: MAX_FILE_BYTES, files: 4, fields: 40, parts: 50 } });
   await app.register(securityPlugin, { https: options.publicUrl.current.startsWith("https://") });
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { statements: () => options.store.statements() });
   await app.register(i18nPlugin);
   await app.register(rateLimitPlugin, options.rateLimit);
 

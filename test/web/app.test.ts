@@ -36,6 +36,21 @@ describe("health and metrics", () => {
     expect(metrics.body).toContain("process_cpu_user_seconds_total");
     expect(metrics.body).toContain("nodejs_eventloop_lag_seconds");
   });
+
+  it("totals what requests cost: SQL statements run and main-thread busy time, both growing with work", async () => {
+    t = await testApp();
+    const totals = async () => {
+      const body = (await t!.app.inject("/metrics")).body;
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
+      return { statements: read("tessera_db_statements_total"), busy: read("tessera_main_thread_busy_seconds_total") };
+    };
+    const before = await totals();
+    expect(before.statements).toBeGreaterThan(0); // the migrations and the demo tenants' set-up
+    for (let i = 0; i < 5; i++) await t.app.inject("/t/national/login");
+    const after = await totals();
+    expect(after.statements).toBeGreaterThan(before.statements);
+    expect(after.busy).toBeGreaterThan(before.busy);
+  });
 });
 
 describe("tenant home pages", () => {

@@ -1,16 +1,39 @@
+import { performance } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * Prometheus metrics at GET /metrics: process and Node.js metrics, and requests counted and
  * timed per route template (`/t/:tenant/`, never the raw URL, which would explode cardinality).
- * Each app has its own registry, so several apps in one process (tests) do not collide.
+ * Each app has its own registry, so several apps in one process (tests) do not collide. Two
+ * totals tell what a request costs (the benchmarks divide them by the requests made): the SQL
+ * statements run, and the time the main thread was busy (the event loop not idle: JavaScript and
+ * synchronous native work, such as SQLite's, but not the worker threads' hashing and signing).
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { statements?: () => number }) => {
     const register = new Registry();
     collectDefaultMetrics({ register });
+    const { statements } = options;
+    if (statements) {
+      new Gauge({
+        name: "tessera_db_statements_total",
+        help: "SQL statements run since the process started.",
+        registers: [register],
+        collect() {
+          this.set(statements());
+        },
+      });
+    }
+    new Gauge({
+      name: "tessera_main_thread_busy_seconds_total",
+      help: "Time the main thread's event loop was busy since the process started.",
+      registers: [register],
+      collect() {
+        this.set(performance.eventLoopUtilization().active / 1000);
+      },
+    });
     const labelNames = ["method", "route", "status_code"] as const;
     const requests = new Counter({
       name: "http_requests_total",
