@@ -85,7 +85,7 @@ export async function startFlow<D extends object>(
 ): Promise<{ flow: Flow<D>; outcome?: StepOutcome<D> }> {
   const flow = await createFlow(services, tenant, definition, context.channel, data, options);
   if (!definition.steps[flow.step!]!.automatic) return { flow };
-  const started = await submitStep(services, tenant, definition, flow.id, { ...context, step: flow.step!, input: {}, csrfToken: flow.csrfToken });
+  const started = await submitStep(services, tenant, definition, flow.id, { ...context, step: flow.step!, input: {}, csrfToken: flow.csrfToken }, flow);
   // Refused before it began (a send limit): no flow is left behind to be continued.
   if (started.outcome.type === "reject") await services.store.repos.flows.delete(flow.id);
   return started;
@@ -137,8 +137,10 @@ export async function submitStep<D extends object>(
   definition: FlowDefinition<D>,
   flowId: string,
   submission: Submission,
+  /** The flow as this request has just created it: not read again (it is, under the lock, below). */
+  created?: Flow<D>,
 ): Promise<{ flow: Flow<D>; outcome: StepOutcome<D> }> {
-  const before = await loadFlow<D>(services, tenant, definition.kind, flowId);
+  const before = created?.id === flowId ? created : await loadFlow<D>(services, tenant, definition.kind, flowId);
   const step = checkSubmission(definition, before, submission);
   const parsed = step.input.safeParse(submission.input);
   if (!parsed.success) {

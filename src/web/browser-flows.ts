@@ -51,7 +51,7 @@ export function browserFlows<K extends keyof FlowKinds>(services: WebServices, r
       };
     },
     /** Submits a form to a step; a passkey response arrives as JSON text in a form field. */
-    submit(request: FastifyRequest, flowId: string, step: string, input: Form, extra: { csrfToken?: string | undefined; viaEmailLink?: boolean } = {}) {
+    submit(request: FastifyRequest, flowId: string, step: string, input: Form, extra: { csrfToken?: string | undefined; viaEmailLink?: boolean; flow?: Flow<FlowKinds[K]> } = {}) {
       const values: Record<string, unknown> = { ...input };
       if (typeof values.response === "string") {
         try {
@@ -60,16 +60,24 @@ export function browserFlows<K extends keyof FlowKinds>(services: WebServices, r
           values.response = undefined;
         }
       }
-      return submitStep(services, request.tenant!, this.definition(request), flowId, {
-        step,
-        input: values,
-        channel: "browser",
-        ...extra,
-        by: actorOf(request),
-        locale: request.locale,
-        tenantUrl: tenantUrl(services, request.tenant!),
-        userAgent: request.headers["user-agent"] ?? null,
-      });
+      const { flow, ...submission } = extra;
+      return submitStep(
+        services,
+        request.tenant!,
+        this.definition(request),
+        flowId,
+        {
+          step,
+          input: values,
+          channel: "browser",
+          ...submission,
+          by: actorOf(request),
+          locale: request.locale,
+          tenantUrl: tenantUrl(services, request.tenant!),
+          userAgent: request.headers["user-agent"] ?? null,
+        },
+        flow,
+      );
     },
   };
 }

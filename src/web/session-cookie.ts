@@ -10,7 +10,7 @@ import type { Tenant } from "../tenants/tenant.ts";
  */
 export const SESSION_COOKIE = "tessera_session";
 
-export function setSessionCookie(reply: FastifyReply, tenant: Tenant, token: string, session: Session, https: boolean): void {
+export function setSessionCookie(reply: FastifyReply, tenant: Tenant, token: string, session: Pick<Session, "expiresAt">, https: boolean): void {
   reply.setCookie(SESSION_COOKIE, token, {
     path: `/t/${tenant.id}/`,
     httpOnly: true,

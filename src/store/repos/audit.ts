@@ -11,6 +11,9 @@ export interface AuditHead {
 }
 
 export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
+  // Inside a transaction, the heads this transaction has moved: its own (locked) rows, known
+  // without being read again for the step's next entry.
+  const moved = new Map<string, AuditHead>();
   return {
     /**
      * Appends one entry to a tenant's chain. `build` receives the chain head (locked until the
@@ -27,7 +30,8 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
           const query = trx.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", chain.tenantId);
           return (dialect === "postgres" ? query.forUpdate() : query).executeTakeFirst();
         };
-        let head = await select();
+        let head = db.isTransaction ? moved.get(chain.tenantId) : undefined;
+        head ??= await select();
         if (!head) {
           // A chain's first entry: its head is made once (concurrent first appenders meet on the key).
           await trx
@@ -52,6 +56,7 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
           await trx.insertInto("audit_entries").values(entry).execute();
           await trx.updateTable("audit_heads").set({ seq: entry.seq, hash: entry.hash }).where("tenant_id", "=", chain.tenantId).execute();
         }
+        if (db.isTransaction) moved.set(chain.tenantId, { seq: Number(entry.seq), hash: entry.hash });
         return entry;
       };
       return db.isTransaction ? run(db) : db.transaction().execute(run);

@@ -7,7 +7,7 @@ import type { LoginData } from "../../flows/login/data.ts";
 import { maskContact } from "../../identity/identifiers.ts";
 import { findAccount } from "../../identity/accounts.ts";
 import { type Level, minimumSessionLevel } from "../../identity/levels.ts";
-import { findSession, revokeSession } from "../../identity/sessions.ts";
+import { revokeSession } from "../../identity/sessions.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { mtlsTicket } from "../mtls.ts";
 import { TesseraError } from "../../shared/errors.ts";
@@ -73,8 +73,8 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       const account = await findAccount(identityDeps(services), request.tenant!, previous.accountId);
       if (account) await revokeSession(identityDeps(services), request.tenant!, account, previous.id, actorOf(request));
     }
-    const full = await findSession(identityDeps(services), request.tenant!, session.token);
-    setSessionCookie(reply, request.tenant!, session.token, full!, https());
+    // The session was made by this step: its expiry is known, nothing to read back.
+    setSessionCookie(reply, request.tenant!, session.token, session, https());
     flows.unbind(reply, request);
     return reply.redirect(flow.data.returnTo ?? `/t/${request.tenant!.id}/account`, 303);
   }
@@ -121,7 +121,7 @@ export function loginRoutes(services: WebServices, registry: FlowRegistry, oidc:
       const form = (request.body ?? {}) as Form;
       const data: LoginData = { level: form.level === "2" ? 2 : 1, ...(safeReturnTo(request, form.return_to) ? { returnTo: safeReturnTo(request, form.return_to)! } : {}) };
       const flow = await createFlow(services, request.tenant!, flows.definition(request), "browser", data);
-      const result = await flows.submit(request, flow.id, "identify", form, { csrfToken: flow.csrfToken });
+      const result = await flows.submit(request, flow.id, "identify", form, { csrfToken: flow.csrfToken, flow });
       return afterStep(request, reply, result.flow, result.outcome, form);
     });
 
