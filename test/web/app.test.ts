@@ -42,7 +42,7 @@ describe("health and metrics", () => {
     const totals = async () => {
       const body = (await t!.app.inject("/metrics")).body;
       const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(body)?.[1]);
-      return { statements: read("tessera_db_statements_total"), busy: read("tessera_main_thread_busy_seconds_total") };
+      return { statements: read("tessera_db_statements_total"), busy: read("tessera_main_thread_busy_seconds_total"), cpu: read("tessera_main_thread_cpu_seconds_total") };
     };
     const before = await totals();
     expect(before.statements).toBeGreaterThan(0); // the migrations and the demo tenants' set-up
@@ -50,6 +50,8 @@ describe("health and metrics", () => {
     const after = await totals();
     expect(after.statements).toBeGreaterThan(before.statements);
     expect(after.busy).toBeGreaterThan(before.busy);
+    expect(after.cpu).toBeGreaterThanOrEqual(before.cpu); // ticks of 10 ms: five page views may fit in one
+    expect(before.cpu).toBeGreaterThan(0);
   });
 });
 
