@@ -46,7 +46,7 @@ export async function newTarget(engine: Engine): Promise<Target> {
   return {
     engine,
     dataDir,
-    databaseUrl: `${POSTGRES_URL}?schema=${schema}`,
+    databaseUrl: withSchema(POSTGRES_URL, schema),
     async dispose() {
       await admin(`drop schema ${schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
@@ -129,4 +129,11 @@ export async function cli(target: Target, argv: string[]): Promise<string> {
 export async function registerClient(target: Target, argv: string[]): Promise<{ id: string; secret: string }> {
   const out = JSON.parse(await cli(target, ["client", "create", "--tenant", "national", "--json", ...argv])) as { client_id: string; client_secret: string };
   return { id: out.client_id, secret: out.client_secret };
+}
+
+/** The URL with `schema` set (it may already carry parameters, such as a Unix socket's `host`). */
+function withSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("schema", schema);
+  return parsed.toString();
 }
