@@ -134,6 +134,11 @@ function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLo
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => {});
+  // Nor a checked-out one (the pool stops listening to a client while it is lent): its connection
+  // ending between two statements of a transaction (a database dropped, a backend terminated)
+  // would otherwise be an unhandled 'error' event. The next statement on it fails instead, and the
+  // pool discards it when it comes back.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [counter], ...(log ? { log } : {}) });
 }
 
