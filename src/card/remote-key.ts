@@ -1,4 +1,4 @@
-import { digest, HASH_OIDS, type HashAlgorithm, signatureAlgorithm } from "../pki/algorithms.ts";
+import { HASH_OIDS, type HashAlgorithm, signatureAlgorithm } from "../pki/algorithms.ts";
 import type { CscClient } from "./csc-client.ts";
 import type { Prompter } from "./prompt.ts";
 import { CardError } from "./errors.ts";
@@ -37,6 +37,3 @@ export async function signDigest(csc: CscClient, prompter: Prompter, request: Si
   if (!signature) throw new TypeError("the server returned no signature");
   return signature;
 }
-
-/** The digest of `data`, as the signature request needs it. */
-export const digestOf = (hash: HashAlgorithm, data: Uint8Array) => digest(hash, data);

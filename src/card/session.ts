@@ -104,7 +104,7 @@ export async function login(options: LoginOptions): Promise<CardSession> {
   const verifier = oauth.randomPKCECodeVerifier();
   const state = oauth.randomState();
 
-  const callback = await new Promise<{ url: URL; close: () => void; redirectUri: string; arrived: Promise<URL> }>((resolve, reject) => {
+  const callback = await new Promise<{ close: () => void; redirectUri: string; arrived: Promise<URL> }>((resolve, reject) => {
     let arrive: (url: URL) => void;
     const arrived = new Promise<URL>((r) => (arrive = r));
     const http = createServer((req, res) => {
@@ -119,7 +119,7 @@ export async function login(options: LoginOptions): Promise<CardSession> {
     });
     const redirectUriOf = (s: typeof http) => `http://127.0.0.1:${(s.address() as { port: number }).port}/callback`;
     http.on("error", reject);
-    http.listen(0, "127.0.0.1", () => resolve({ url: new URL(redirectUriOf(http)), close: () => http.close(), redirectUri: redirectUriOf(http), arrived }));
+    http.listen(0, "127.0.0.1", () => resolve({ close: () => http.close(), redirectUri: redirectUriOf(http), arrived }));
   });
 
   try {

@@ -1,9 +1,9 @@
 import { PDF, type Signer } from "@libpdf/core";
-import { HASH_OIDS, type HashAlgorithm } from "../pki/algorithms.ts";
+import { digest, HASH_OIDS, type HashAlgorithm } from "../pki/algorithms.ts";
 import { certifiedKey } from "./certificates.ts";
 import type { CscClient, RemoteCredential } from "./csc-client.ts";
 import type { Prompter } from "./prompt.ts";
-import { digestOf, signDigest } from "./remote-key.ts";
+import { signDigest } from "./remote-key.ts";
 import { CardError } from "./errors.ts";
 
 /**
@@ -27,7 +27,7 @@ export async function signPdfLocally(csc: CscClient, prompter: Prompter, credent
     certificateChain: chain,
     keyType: key.key.type,
     signatureAlgorithm: key.key.type === "EC" ? "ECDSA" : "RSASSA-PKCS1-v1_5",
-    sign: async (data) => signDigest(csc, prompter, { credentialId: credential.id, label: key.label, keyType: key.key.type, hash, digest: digestOf(hash, data), pin: options.pin }),
+    sign: async (data) => signDigest(csc, prompter, { credentialId: credential.id, label: key.label, keyType: key.key.type, hash, digest: digest(hash, data), pin: options.pin }),
   };
   const { bytes } = await pdf.sign({
     signer,
