@@ -238,7 +238,7 @@ export async function findAccount(deps: IdentityDeps, tenant: Tenant, id: string
  * known ones do (docs/identity.md, "Unknown identifiers").
  */
 export const NO_ACCOUNT_ID = "-";
-const NO_IDENTIFIER = "";
+export const NO_IDENTIFIER = "";
 
 /**
  * Looks an account up by what the user typed; an identifier that cannot be valid finds nothing,

@@ -24,7 +24,8 @@ export interface AttemptCounter {
 }
 
 export interface AttemptStore {
-  get(key: string): Promise<AttemptCounter | undefined>;
+  /** The counters of `keys`, in their order (one round trip, whatever their number). */
+  counters(keys: readonly string[]): Promise<(AttemptCounter | undefined)[]>;
   /**
    * Counts a failure atomically. The count starts again at 1 when the window began before
    * now − windowMs or a lock has run out (which is then cleared).
@@ -57,12 +58,11 @@ const keys = (s: AttemptSubject) => ({ id: `id:${s.tenantId}:${s.identifier}`, i
 /** Whether an attempt would be refused now, without counting anything. */
 export async function peekAttempt(store: AttemptStore, policy: LockoutPolicy, subject: AttemptSubject, now: number): Promise<Gate> {
   const k = keys(subject);
-  const ip = await store.get(k.ip);
+  const [ip, id] = await store.counters([k.ip, k.id]);
   const ipWindowMs = policy.ipWindowMinutes * 60_000;
   if (ip && ip.windowStartedAt > now - ipWindowMs && ip.failures >= policy.ipMaxFailures) {
     return ipBlocked(ip.windowStartedAt + ipWindowMs - now);
   }
-  const id = await store.get(k.id);
   if (!id || id.lastFailureAt <= now - FAILURE_MEMORY_MS) return { allowed: true };
   if (id.lockedUntil !== null) return id.lockedUntil > now ? locked(id.lockedUntil - now) : { allowed: true };
   if (policy.delayBaseSeconds > 0 && id.failures > 0) {
@@ -94,7 +94,7 @@ export async function beginAttempt(store: AttemptStore, policy: LockoutPolicy, s
 /** The secret was wrong: the booked failure stands; the last one allowed locks the identifier. */
 export async function attemptFailed(store: AttemptStore, policy: LockoutPolicy, subject: AttemptSubject, now: number): Promise<Gate> {
   const k = keys(subject);
-  const id = await store.get(k.id);
+  const [id] = await store.counters([k.id]);
   if (id && id.failures >= policy.maxFailures && (id.lockedUntil === null || id.lockedUntil <= now)) {
     await store.lock(k.id, now + policy.lockMinutes * 60_000, now);
   }

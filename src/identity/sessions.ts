@@ -4,7 +4,7 @@ import { TesseraError } from "../shared/errors.ts";
 import { newId, newToken } from "../shared/ids.ts";
 import type { SessionRow } from "../store/repos/sessions.ts";
 import type { Tenant } from "../tenants/tenant.ts";
-import type { Account, AccountState } from "./accounts.ts";
+import { type Account, type AccountState, accountFromRow } from "./accounts.ts";
 import type { Actor, IdentityDeps } from "./deps.ts";
 import { EIDAS_LOA, type Level, SPID_ACR, withMfa } from "./levels.ts";
 
@@ -32,6 +32,11 @@ export interface Session {
   idleExpiresAt: number;
   ip: string | null;
   userAgent: string | null;
+}
+
+/** A session as a request found it, with its account as read along with it (in the same statement). */
+export interface FoundSession extends Session {
+  account: Account;
 }
 
 /** Sessions are touched at most this often: a write per request would cost more than it tells. */
@@ -89,6 +94,8 @@ export function newSessionRow(tenant: Tenant, accountId: string, input: NewSessi
   return { row, token };
 }
 
+const LAST_USE_PRECISION_MS = 3_600_000;
+
 export async function createSession(
   deps: IdentityDeps,
   tenant: Tenant,
@@ -99,7 +106,11 @@ export async function createSession(
   const now = deps.clock.now();
   const { row, token } = newSessionRow(tenant, account.id, input, now);
   await deps.repos.sessions.insert(row);
-  await deps.repos.accounts.update(tenant.id, account.id, { last_used_at: now });
+  // The last use decides revocation for inactivity, months away: to the hour is precise enough,
+  // and it spares the morning's second and later sign-ins a write.
+  if (account.lastUsedAt === null || now - account.lastUsedAt >= LAST_USE_PRECISION_MS) {
+    await deps.repos.accounts.update(tenant.id, account.id, { last_used_at: now });
+  }
   await audit(deps, tenant, "session.created", account.id, by, { session: row.id, level: input.level, amr: input.amr });
   return { session: sessionFromRow(tenant, row), token };
 }
@@ -111,12 +122,12 @@ const SESSION_STATES: readonly AccountState[] = ["active", "awaiting_proofing"];
  * The live session a token stands for, or undefined: unknown, expired, idle too long, or of an
  * account that can no longer sign in. Expired sessions are deleted on sight.
  */
-export async function findSession(deps: IdentityDeps, tenant: Tenant, token: string): Promise<Session | undefined> {
-  const row = await deps.repos.sessions.byTokenHash(tenant.id, hashToken(token));
-  if (!row) return undefined;
+export async function findSession(deps: IdentityDeps, tenant: Tenant, token: string): Promise<FoundSession | undefined> {
+  const found = await deps.repos.sessions.byTokenHashWithAccount(tenant.id, hashToken(token));
+  if (!found) return undefined;
+  const { session: row, account } = found;
   const now = deps.clock.now();
   const session = sessionFromRow(tenant, row);
-  const account = await deps.repos.accounts.find(tenant.id, row.account_id);
   if (now >= session.idleExpiresAt || !account || !SESSION_STATES.includes(account.state as AccountState)) {
     await deps.repos.sessions.delete(row.account_id, row.id);
     return undefined;
@@ -126,7 +137,7 @@ export async function findSession(deps: IdentityDeps, tenant: Tenant, token: str
     session.lastSeenAt = now;
     session.idleExpiresAt = Math.min(session.expiresAt, now + tenant.policy.session.idleMinutes * 60_000);
   }
-  return session;
+  return { ...session, account: accountFromRow(account) };
 }
 
 /**

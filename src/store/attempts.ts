@@ -11,9 +11,12 @@ export function databaseAttemptStore(repos: Repos): AttemptStore {
     lockedUntil: row.locked_until,
   });
   return {
-    async get(key) {
-      const row = await repos.throttles.get(key);
-      return row && toCounter(row);
+    async counters(keys) {
+      const rows = await repos.throttles.get(keys);
+      return keys.map((key) => {
+        const row = rows.find((r) => r.key === key);
+        return row && toCounter(row);
+      });
     },
     async recordFailure(key, now, windowMs) {
       return toCounter(await repos.throttles.recordFailure(key, now, now - windowMs));
@@ -64,15 +67,21 @@ if f and f > 0 then redis.call('HINCRBY', KEYS[1], 'failures', -1) end
 
 export function redisAttemptStore(redis: Redis, prefix = "tessera:attempts:"): AttemptStore {
   return {
-    async get(key) {
-      const h = await redis.hgetall(prefix + key);
-      if (!h.failures) return undefined;
-      return {
-        failures: Number(h.failures),
-        windowStartedAt: Number(h.window_started_at),
-        lastFailureAt: Number(h.last_failure_at),
-        lockedUntil: h.locked_until ? Number(h.locked_until) : null,
-      } satisfies AttemptCounter;
+    async counters(keys) {
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.hgetall(prefix + key);
+      const replies = (await pipeline.exec()) ?? [];
+      return replies.map(([err, reply]) => {
+        if (err) throw err;
+        const h = reply as Record<string, string>;
+        if (!h.failures) return undefined;
+        return {
+          failures: Number(h.failures),
+          windowStartedAt: Number(h.window_started_at),
+          lastFailureAt: Number(h.last_failure_at),
+          lockedUntil: h.locked_until ? Number(h.locked_until) : null,
+        } satisfies AttemptCounter;
+      });
     },
     async recordFailure(key, now, windowMs) {
       const [failures, started, last, locked] = (await redis.eval(RECORD_FAILURE, 1, prefix + key, now, windowMs)) as [

@@ -1,6 +1,6 @@
 import type { Locale } from "../shared/i18n/locales.ts";
 import type { Translate } from "../shared/i18n/translate.ts";
-import type { Session } from "../identity/sessions.ts";
+import type { FoundSession } from "../identity/sessions.ts";
 import type { Tenant } from "../tenants/tenant.ts";
 
 declare module "fastify" {
@@ -14,7 +14,7 @@ declare module "fastify" {
     /** The tenant addressed by `/t/<tenant>/…`; set by plugins/tenant.ts, null outside tenant routes. */
     tenant: Tenant | null;
     /** The signed-in session (cookie or Bearer token) under a tenant; null when there is none. */
-    session: Session | null;
+    session: FoundSession | null;
   }
   interface FastifyInstance {
     /** Development mode: pages carry a banner and the dev outbox is served. */

@@ -55,7 +55,7 @@ describe("login API, level 1", () => {
     const wrongLetter = await pro.refused((await pro.started({ kind: "login", level: 1 })).id, "identify", { identifier: "X1234567A", password: PASSWORD });
     expect(wrongLetter).toMatchObject({ field: "identifier", code: "invalid_identifier" });
     expect(wrongLetter.message).toMatch(/DNI o NIE|DNI or NIE/);
-    expect(await t.store.repos.throttles.get("id:pro:x1234567a")).toMatchObject({ failures: 1 });
+    expect(await t.store.repos.throttles.get(["id:pro:x1234567a"])).toMatchObject([{ failures: 1 }]);
 
     const uni = flowClient(t.app, "university");
     const uniFlow = await uni.started({ kind: "login", level: 1 });

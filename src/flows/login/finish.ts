@@ -21,11 +21,11 @@ import { formatDate } from "../../shared/i18n/dates.ts";
  * mobile and e-mail are their factors from activation on (seed 002). An upstream that
  * vouched for level 2 was two factors already. A holder who chose where codes go gets one at once.
  */
-export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty, first: Method[]): Promise<StepOutcome<LoginData>> {
+export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Account, rp: RelyingParty, first: Method[], read: AccountRead = "earlier"): Promise<StepOutcome<LoginData>> {
   const mandatory = ctx.tenant.policy.twoFactor.mandatory;
   const level = mandatory ? 2 : ctx.flow.data.level;
-  if (withMfa(amrFor(first)).includes("mfa")) return signedIn(ctx, account, 2, first);
-  if (level === 1) return signedIn(ctx, account, 1, first);
+  if (withMfa(amrFor(first)).includes("mfa")) return signedIn(ctx, account, 2, first, read);
+  if (level === 1) return signedIn(ctx, account, 1, first, read);
   const factors = await availableSecondFactors(ctx.deps, ctx.tenant, account);
   const data = { passwordChange: undefined, firstFactor: first };
   const activatable = ctx.tenant.policy.factors.secondFactors.includes("upstream");
@@ -48,11 +48,17 @@ export async function afterFirstFactor(ctx: StepContext<LoginData>, account: Acc
 }
 
 /** After the password: the first factor is the password. */
-export const afterPassword = (ctx: StepContext<LoginData>, account: Account, rp: RelyingParty) => afterFirstFactor(ctx, account, rp, ["password"]);
+export const afterPassword = (ctx: StepContext<LoginData>, account: Account, rp: RelyingParty, read: AccountRead = "earlier") => afterFirstFactor(ctx, account, rp, ["password"], read);
+
+/**
+ * Where the caller's account comes from: read under this step's transaction and not written
+ * since (then it is current as it is), or earlier (then it is read again before the session).
+ */
+export type AccountRead = "in this step" | "earlier";
 
 /** Opens the session, tells the holder if they asked to be told, and ends the flow. */
-export async function signedIn(ctx: StepContext<LoginData>, account: Account, level: Level, methods: Method[]): Promise<StepOutcome<LoginData>> {
-  const fresh = (await findAccount(ctx.deps, ctx.tenant, account.id)) ?? account;
+export async function signedIn(ctx: StepContext<LoginData>, account: Account, level: Level, methods: Method[], read: AccountRead = "earlier"): Promise<StepOutcome<LoginData>> {
+  const fresh = read === "in this step" ? account : ((await findAccount(ctx.deps, ctx.tenant, account.id)) ?? account);
   const { session, token } = await createSession(
     ctx.deps,
     ctx.tenant,

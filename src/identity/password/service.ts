@@ -1,6 +1,7 @@
 import { recordAuditBy } from "../../audit/service.ts";
 import { ValidationError } from "../../shared/errors.ts";
 import { translator } from "../../shared/i18n/translate.ts";
+import type { PasswordRow } from "../../store/repos/accounts.ts";
 import type { PasswordPolicy } from "../../tenants/policy.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { type Account, credentialOwner, NO_ACCOUNT_ID, personalDataOf } from "../accounts.ts";
@@ -127,8 +128,19 @@ export async function verifyPassword(
   account: Account | undefined,
   password: string,
 ): Promise<PasswordVerdict> {
-  const policy = tenant.policy.password;
   const stored = await deps.repos.accounts.password(account ? credentialOwner(account) : NO_ACCOUNT_ID);
+  return verifyAgainst(deps, tenant, account, stored, password);
+}
+
+/** verifyPassword, for a caller that has read the account's stored password along with it. */
+export async function verifyAgainst(
+  deps: IdentityDeps,
+  tenant: Tenant,
+  account: Account | undefined,
+  stored: PasswordRow | undefined,
+  password: string,
+): Promise<PasswordVerdict> {
+  const policy = tenant.policy.password;
   const real = account !== undefined && stored !== undefined;
   const matches = await verifySecret(real ? stored.hash : await decoyHashOf(tenant), password);
   if (!real || !matches) return { ok: false };

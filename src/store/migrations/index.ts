@@ -12,6 +12,7 @@ import * as m0009 from "./0009-pki.ts";
 import * as m0010 from "./0010-proofing.ts";
 import * as m0011 from "./0011-professionals.ts";
 import * as m0012 from "./0012-signing.ts";
+import * as m0013 from "./0013-audit-head-trigger.ts";
 
 interface VersionedMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -31,6 +32,7 @@ const all: Record<string, VersionedMigration> = {
   "0010-proofing": m0010,
   "0011-professionals": m0011,
   "0012-signing": m0012,
+  "0013-audit-head-trigger": m0013,
 };
 
 export function migrations(dialect: Dialect): Record<string, Migration> {

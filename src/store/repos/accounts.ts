@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from "kysely";
 import type { AccountsTable, Database, PasswordsTable } from "../schema.gen.ts";
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -21,6 +21,27 @@ export function accountRepo(db: Kysely<Database>) {
         .where("kind", "=", kind)
         .where("identifier", "=", identifier)
         .executeTakeFirst();
+    },
+
+    /**
+     * An account and the password it signs in with (its own, or its credential owner's), in one
+     * statement: a sign-in reads both, twice (identity/password-sign-in.ts).
+     */
+    async findWithPassword(tenantId: string, where: { id: string } | { kind: string; identifier: string }): Promise<{ account: AccountRow; password: PasswordRow | undefined } | undefined> {
+      let query = db
+        .selectFrom("accounts")
+        .leftJoin("passwords", (join) => join.on(sql<boolean>`passwords.account_id = coalesce(accounts.credential_account_id, accounts.id)`))
+        .selectAll("accounts")
+        .select(["passwords.account_id as password_account_id", "passwords.hash as password_hash", "passwords.set_at as password_set_at", "passwords.must_change as password_must_change"])
+        .where("accounts.tenant_id", "=", tenantId);
+      query = "id" in where ? query.where("accounts.id", "=", where.id) : query.where("accounts.kind", "=", where.kind).where("accounts.identifier", "=", where.identifier);
+      const row = await query.executeTakeFirst();
+      if (!row) return undefined;
+      const { password_account_id, password_hash, password_set_at, password_must_change, ...account } = row;
+      const password = password_account_id !== null && password_hash !== null && password_set_at !== null && password_must_change !== null
+        ? { account_id: password_account_id, hash: password_hash, set_at: password_set_at, must_change: password_must_change }
+        : undefined;
+      return { account, password };
     },
 
     /** The identity linked to a shop account (sharing its password), if any. */

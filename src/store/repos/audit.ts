@@ -42,20 +42,8 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
           head = (await select())!;
         }
         const entry = build(head);
-        // The head stays locked from here to the commit: on PostgreSQL the entry and the new head
-        // go in one statement, so that other appenders wait one round trip less.
-        if (dialect === "postgres") {
-          await trx
-            .with("added", (db) => db.insertInto("audit_entries").values(entry).returning(["seq", "hash"]))
-            .updateTable("audit_heads")
-            .from("added")
-            .set((eb) => ({ seq: eb.ref("added.seq"), hash: eb.ref("added.hash") }))
-            .where("audit_heads.tenant_id", "=", chain.tenantId)
-            .execute();
-        } else {
-          await trx.insertInto("audit_entries").values(entry).execute();
-          await trx.updateTable("audit_heads").set({ seq: entry.seq, hash: entry.hash }).where("tenant_id", "=", chain.tenantId).execute();
-        }
+        // The head follows in the database (a trigger, migration 0013), still locked to the commit.
+        await trx.insertInto("audit_entries").values(entry).execute();
         if (db.isTransaction) moved.set(chain.tenantId, { seq: Number(entry.seq), hash: entry.hash });
         return entry;
       };

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Database, SessionsTable } from "../schema.gen.ts";
+import type { AccountRow } from "./accounts.ts";
 
 export type SessionRow = Selectable<SessionsTable>;
 
@@ -9,13 +10,53 @@ export function sessionRepo(db: Kysely<Database>) {
       await db.insertInto("sessions").values(row).execute();
     },
 
-    byTokenHash(tenantId: string, tokenHash: string): Promise<SessionRow | undefined> {
-      return db
+    /**
+     * The session with this token, and its account, in one statement: every signed-in request
+     * reads both (identity/sessions.ts).
+     */
+    async byTokenHashWithAccount(tenantId: string, tokenHash: string): Promise<{ session: SessionRow; account: AccountRow | undefined } | undefined> {
+      const row = await db
         .selectFrom("sessions")
-        .selectAll()
-        .where("tenant_id", "=", tenantId)
-        .where("token_hash", "=", tokenHash)
+        .leftJoin("accounts", (join) => join.onRef("accounts.tenant_id", "=", "sessions.tenant_id").onRef("accounts.id", "=", "sessions.account_id"))
+        .selectAll("accounts")
+        .select([
+          "sessions.id as session_id",
+          "sessions.token_hash as session_token_hash",
+          "sessions.tenant_id as session_tenant_id",
+          "sessions.account_id as session_account_id",
+          "sessions.level as session_level",
+          "sessions.amr as session_amr",
+          "sessions.created_at as session_created_at",
+          "sessions.authenticated_at as session_authenticated_at",
+          "sessions.last_seen_at as session_last_seen_at",
+          "sessions.expires_at as session_expires_at",
+          "sessions.ip as session_ip",
+          "sessions.user_agent as session_user_agent",
+        ])
+        .where("sessions.tenant_id", "=", tenantId)
+        .where("sessions.token_hash", "=", tokenHash)
         .executeTakeFirst();
+      if (!row) return undefined;
+      const {
+        session_id, session_token_hash, session_tenant_id, session_account_id, session_level, session_amr,
+        session_created_at, session_authenticated_at, session_last_seen_at, session_expires_at, session_ip, session_user_agent,
+        ...account
+      } = row;
+      const session: SessionRow = {
+        id: session_id,
+        token_hash: session_token_hash,
+        tenant_id: session_tenant_id,
+        account_id: session_account_id,
+        level: session_level,
+        amr: session_amr,
+        created_at: session_created_at,
+        authenticated_at: session_authenticated_at,
+        last_seen_at: session_last_seen_at,
+        expires_at: session_expires_at,
+        ip: session_ip,
+        user_agent: session_user_agent,
+      };
+      return { session, account: account.id === null ? undefined : (account as AccountRow) };
     },
 
     byAccount(accountId: string): Promise<SessionRow[]> {

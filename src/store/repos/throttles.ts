@@ -6,8 +6,8 @@ export type ThrottleRow = Selectable<ThrottlesTable>;
 /** Failed-attempt counters in the database: shared by every node without anything else. */
 export function throttleRepo(db: Kysely<Database>) {
   return {
-    get(key: string): Promise<ThrottleRow | undefined> {
-      return db.selectFrom("throttles").selectAll().where("key", "=", key).executeTakeFirst();
+    get(keys: readonly string[]): Promise<ThrottleRow[]> {
+      return db.selectFrom("throttles").selectAll().where("key", "in", keys).execute();
     },
 
     /**

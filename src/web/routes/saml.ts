@@ -76,12 +76,15 @@ export function samlRoutes(services: WebServices) {
   }
 
   /** Where a request stands: answered, timed out, waiting for sign-in or consent, or ready. */
-  async function proceed(request: FastifyRequest, reply: FastifyReply, ticket: string) {
+  async function proceed(request: FastifyRequest, reply: FastifyReply, ticket: string, received?: PendingRequest) {
     const tenant = request.tenant!;
-    const found = await pendingRequest(deps, tenant, ticket);
-    if (!found) return errorOnPage(request, reply, 404, request.t("saml.request_not_found"));
-    const { row, pending } = found;
-    if (row.answered_at !== null) return errorOnPage(request, reply, 409, request.t("saml.already_answered"));
+    let pending = received;
+    if (!pending) {
+      const found = await pendingRequest(deps, tenant, ticket);
+      if (!found) return errorOnPage(request, reply, 404, request.t("saml.request_not_found"));
+      if (found.row.answered_at !== null) return errorOnPage(request, reply, 409, request.t("saml.already_answered"));
+      pending = found.pending;
+    }
     if (services.clock.now() > pending.deadline) return answerOnce(request, reply, ticket, pending, { error: spidError(21, "the sign-in took too long") });
     const session = request.session ?? undefined;
     // Where two factors are mandatory no service provider gets a session with fewer.
@@ -90,8 +93,8 @@ export function samlRoutes(services: WebServices) {
       const query = new URLSearchParams({ level: String(Math.max(pending.level.signInAt, floor)), return_to: ticketPath(tenant, ticket) });
       return reply.redirect(`/t/${tenant.id}/login?${query.toString()}`, 303);
     }
-    const account = await findAccount(deps, tenant, session.accountId);
-    if (!account) return answerOnce(request, reply, ticket, pending, { error: spidError(23, "the identity is gone") });
+    // As read with the session, at the start of this request: nothing here has changed it since.
+    const { account } = session;
     if (account.state !== "active") return answerOnce(request, reply, ticket, pending, { error: spidError(20, "the identity is not yet usable (awaiting proofing)") });
     // Tessera's identities are personal ones: none is of a professional or legal person's type.
     if (pending.purpose) return answerOnce(request, reply, ticket, pending, { error: spidError(30, `the service asks for an identity of type ${pending.purpose}`) });
@@ -121,7 +124,8 @@ export function samlRoutes(services: WebServices) {
     }
     // A cross-site POST carries no SameSite=Lax cookie: the browser comes back by GET, which does.
     if (delivery.binding === "post") return reply.redirect(ticketPath(request.tenant!, received.ticket), 303);
-    return proceed(request, reply, received.ticket);
+    // Recorded by this request a moment ago, unanswered: not read back.
+    return proceed(request, reply, received.ticket, received.pending);
   }
 
   function sendLogout(request: FastifyRequest, reply: FastifyReply, outcome: LogoutOutcome) {

@@ -79,7 +79,7 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
           notice: { code: verdict.expired ? "password_expired" : "login.password_must_change" },
         };
       }
-      return afterPassword(ctx, account, relyingPartyOf(ctx.tenant, ctx.tenantUrl));
+      return afterPassword(ctx, account, relyingPartyOf(ctx.tenant, ctx.tenantUrl), "in this step");
     },
 
     async settle(ctx, input, outcome) {
