@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, type KyselyConfig, type KyselyPlugin, Migrator, PostgresDialect, sql } from "kysely";
@@ -34,10 +36,10 @@ export interface Store {
 }
 
 export interface StoreOptions {
-  /** PostgreSQL connections in the pool. */
+  /** PostgreSQL connections in the pool (defaultPoolSize()). */
   poolSize?: number;
-  /** Told the SQL of every statement run (never its parameters): for tracing and for tests. */
-  onQuery?: (sql: string) => void;
+  /** Told the SQL of every statement run (never its parameters) and its time: for tracing and for tests. */
+  onQuery?: (sql: string, milliseconds: number) => void;
 }
 
 export class StoreError extends Error {
@@ -67,9 +69,9 @@ class StatementCounter implements KyselyPlugin {
   };
 }
 
-function queryLog(onQuery: (sql: string) => void): QueryLog {
+function queryLog(onQuery: NonNullable<StoreOptions["onQuery"]>): QueryLog {
   return (event) => {
-    if (event.level === "query") onQuery(event.query.sql);
+    if (event.level === "query") onQuery(event.query.sql, event.queryDurationMillis);
   };
 }
 
@@ -125,9 +127,60 @@ export function postgresConnection(url: string): { connectionString: string; opt
   return { connectionString: parsed.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) };
 }
 
-function openPostgres(url: string, { poolSize = 10 }: StoreOptions, log: QueryLog, counter: StatementCounter): Kysely<Database> {
+/**
+ * A PostgreSQL connection that prepares each statement once: a statement with parameters is sent
+ * named after its SQL, so that the server parses and plans it the first time this connection runs
+ * it and only binds and executes it after (Kysely sends the same few hundred statements over and
+ * over). A plan that a migration made by another node invalidated ("cached plan must not change
+ * result type", after a column was added under a `select *`) fails once: the connection then
+ * forgets everything it prepared, so that each statement is prepared anew at its next run.
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    const named = args.length === 2 && typeof text === "string" && Array.isArray(values) && values.length > 0;
+    const run = (super.query as (...a: unknown[]) => unknown).bind(this);
+    if (!named) return run(...args) as never;
+    const result = run({ name: statementName(text), text, values }) as Promise<unknown>;
+    return result.catch((err: unknown) => {
+      if ((err as { code?: string }).code === "0A000" && /cached plan/.test((err as Error).message)) this.#forgetPrepared();
+      throw err;
+    }) as never;
+  }
+
+  #forgetPrepared(): void {
+    const connection = (this as unknown as { connection: { parsedStatements: Record<string, string>; submittedNamedStatements?: Record<string, string> } }).connection;
+    connection.parsedStatements = {};
+    if (connection.submittedNamedStatements) connection.submittedNamedStatements = {};
+    (super.query as (text: string) => Promise<unknown>).call(this, "deallocate all").catch(() => {});
+  }
+}
+
+/**
+ * Connections a node opens by default: twice its cores plus one, the usual starting point for a
+ * pool (each connection waits on the database most of the time; many more would only queue up in
+ * PostgreSQL and cost it memory and context switches).
+ */
+export function defaultPoolSize(): number {
+  return 2 * availableParallelism() + 1;
+}
+
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    if (statementNames.size >= 5000) statementNames.clear();
+    name = `t${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+function openPostgres(url: string, { poolSize = defaultPoolSize() }: StoreOptions, log: QueryLog, counter: StatementCounter): Kysely<Database> {
   const pool = new pg.Pool({
     ...postgresConnection(url),
+    Client: PreparingClient,
     max: poolSize,
     connectionTimeoutMillis: 5000,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },

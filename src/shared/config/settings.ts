@@ -93,8 +93,8 @@ export const settingDefinitions = {
     flag: "--database-pool-size <number>",
     env: "TESSERA_DATABASE_POOL_SIZE",
     schema: z.coerce.number().int().min(1).max(200),
-    default: 10,
-    doc: "PostgreSQL connections per node.",
+    default: undefined,
+    doc: "PostgreSQL connections per node (by default twice the machine's cores plus one).",
   },
   devMode: {
     flag: "--dev-mode <on|off>",

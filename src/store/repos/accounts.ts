@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { AccountsTable, Database, PasswordsTable } from "../schema.gen.ts";
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -6,11 +7,24 @@ export type NewAccountRow = Insertable<AccountsTable>;
 export type AccountUpdate = Updateable<Omit<AccountsTable, "id" | "tenant_id" | "created_at">>;
 export type PasswordRow = Selectable<PasswordsTable>;
 
+// What every sign-in runs (store/prepared.ts).
+const byId = prepared((db, p: { tenantId: string; id: string }) => db.selectFrom("accounts").selectAll().where("tenant_id", "=", p.tenantId).where("id", "=", p.id));
+const withPassword = (db: Kysely<Database>) =>
+  db
+    .selectFrom("accounts")
+    .leftJoin("passwords", (join) => join.on(sql<boolean>`passwords.account_id = coalesce(accounts.credential_account_id, accounts.id)`))
+    .selectAll("accounts")
+    .select(["passwords.account_id as password_account_id", "passwords.hash as password_hash", "passwords.set_at as password_set_at", "passwords.must_change as password_must_change"]);
+const withPasswordById = prepared((db, p: { tenantId: string; id: string }) => withPassword(db).where("accounts.tenant_id", "=", p.tenantId).where("accounts.id", "=", p.id));
+const withPasswordByIdentifier = prepared((db, p: { tenantId: string; kind: string; identifier: string }) =>
+  withPassword(db).where("accounts.tenant_id", "=", p.tenantId).where("accounts.kind", "=", p.kind).where("accounts.identifier", "=", p.identifier),
+);
+
 /** The account aggregate: the account, its password with history, its security answer. */
 export function accountRepo(db: Kysely<Database>) {
   return {
-    find(tenantId: string, id: string): Promise<AccountRow | undefined> {
-      return db.selectFrom("accounts").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
+    async find(tenantId: string, id: string): Promise<AccountRow | undefined> {
+      return (await byId(db, { tenantId, id })).rows[0];
     },
 
     findByIdentifier(tenantId: string, kind: string, identifier: string): Promise<AccountRow | undefined> {
@@ -28,14 +42,7 @@ export function accountRepo(db: Kysely<Database>) {
      * statement: a sign-in reads both, twice (identity/password-sign-in.ts).
      */
     async findWithPassword(tenantId: string, where: { id: string } | { kind: string; identifier: string }): Promise<{ account: AccountRow; password: PasswordRow | undefined } | undefined> {
-      let query = db
-        .selectFrom("accounts")
-        .leftJoin("passwords", (join) => join.on(sql<boolean>`passwords.account_id = coalesce(accounts.credential_account_id, accounts.id)`))
-        .selectAll("accounts")
-        .select(["passwords.account_id as password_account_id", "passwords.hash as password_hash", "passwords.set_at as password_set_at", "passwords.must_change as password_must_change"])
-        .where("accounts.tenant_id", "=", tenantId);
-      query = "id" in where ? query.where("accounts.id", "=", where.id) : query.where("accounts.kind", "=", where.kind).where("accounts.identifier", "=", where.identifier);
-      const row = await query.executeTakeFirst();
+      const row = ("id" in where ? (await withPasswordById(db, { tenantId, id: where.id })) : await withPasswordByIdentifier(db, { tenantId, ...where })).rows[0];
       if (!row) return undefined;
       const { password_account_id, password_hash, password_set_at, password_must_change, ...account } = row;
       const password = password_account_id !== null && password_hash !== null && password_set_at !== null && password_must_change !== null

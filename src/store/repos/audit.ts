@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import type { Dialect } from "../dialect.ts";
+import { prepared } from "../prepared.ts";
 import type { AuditEntriesTable, Database } from "../schema.gen.ts";
 
 export type AuditEntryRow = Selectable<AuditEntriesTable>;
@@ -9,6 +10,13 @@ export interface AuditHead {
   seq: number;
   hash: string;
 }
+
+const ENTRY_COLUMNS = ["tenant_id", "seq", "at", "type", "actor", "subject", "ip", "request_id", "data", "prev_hash", "hash"] as const;
+
+// Every audited action runs these (store/prepared.ts).
+const headOf = prepared((db, p: { tenantId: string }) => db.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", p.tenantId));
+const headLocked = prepared((db, p: { tenantId: string }) => db.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", p.tenantId).forUpdate());
+const insertEntry = prepared((db, p: AuditEntryRow) => db.insertInto("audit_entries").values(Object.fromEntries(ENTRY_COLUMNS.map((c) => [c, p[c]])) as AuditEntryRow));
 
 export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
   // Inside a transaction, the heads this transaction has moved: its own (locked) rows, known
@@ -26,10 +34,7 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
     ): Promise<NewAuditEntryRow> {
       const run = async (trx: Kysely<Database>) => {
         // SQLite needs no row lock: its transactions begin immediate and so hold the write lock.
-        const select = () => {
-          const query = trx.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", chain.tenantId);
-          return (dialect === "postgres" ? query.forUpdate() : query).executeTakeFirst();
-        };
+        const select = async () => (await (dialect === "postgres" ? headLocked : headOf)(trx, { tenantId: chain.tenantId })).rows[0];
         let head = db.isTransaction ? moved.get(chain.tenantId) : undefined;
         head ??= await select();
         if (!head) {
@@ -43,7 +48,7 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
         }
         const entry = build(head);
         // The head follows in the database (a trigger, migration 0013), still locked to the commit.
-        await trx.insertInto("audit_entries").values(entry).execute();
+        await insertEntry(trx, entry as AuditEntryRow); // subject, ip, request_id: NULL when left out
         if (db.isTransaction) moved.set(chain.tenantId, { seq: Number(entry.seq), hash: entry.hash });
         return entry;
       };

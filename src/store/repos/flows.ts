@@ -1,22 +1,29 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Dialect } from "../dialect.ts";
+import { prepared } from "../prepared.ts";
 import type { Database, FlowsTable } from "../schema.gen.ts";
 
 export type FlowRow = Selectable<FlowsTable>;
 
+const FLOW_COLUMNS = ["id", "tenant_id", "kind", "channel", "state", "step", "data", "csrf_token", "account_id", "created_at", "updated_at", "expires_at"] as const;
+
+// Every step of every flow runs these (store/prepared.ts).
+const insertFlow = prepared((db, p: FlowRow) => db.insertInto("flows").values(Object.fromEntries(FLOW_COLUMNS.map((c) => [c, p[c]])) as FlowRow));
+const byId = prepared((db, p: { tenantId: string; id: string }) => db.selectFrom("flows").selectAll().where("tenant_id", "=", p.tenantId).where("id", "=", p.id));
+const byIdLocked = prepared((db, p: { tenantId: string; id: string }) => db.selectFrom("flows").selectAll().where("tenant_id", "=", p.tenantId).where("id", "=", p.id).forUpdate());
+
 export function flowRepo(db: Kysely<Database>, dialect: Dialect) {
   return {
     async insert(row: FlowRow): Promise<void> {
-      await db.insertInto("flows").values(row).execute();
+      await insertFlow(db, row);
     },
 
     /**
      * A flow of the tenant. Inside a transaction on PostgreSQL the row is locked until it ends, so
      * that two submissions of one step (two nodes, a double click) are handled one after the other.
      */
-    find(tenantId: string, id: string): Promise<FlowRow | undefined> {
-      const q = db.selectFrom("flows").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id);
-      return (dialect === "postgres" && db.isTransaction ? q.forUpdate() : q).executeTakeFirst();
+    async find(tenantId: string, id: string): Promise<FlowRow | undefined> {
+      return (await (dialect === "postgres" && db.isTransaction ? byIdLocked : byId)(db, { tenantId, id })).rows[0];
     },
 
     async update(id: string, changes: Partial<Omit<FlowRow, "id" | "tenant_id" | "kind" | "created_at">>): Promise<void> {

@@ -1,13 +1,42 @@
 import type { Kysely, Selectable } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { Database, SessionsTable } from "../schema.gen.ts";
 import type { AccountRow } from "./accounts.ts";
 
 export type SessionRow = Selectable<SessionsTable>;
 
+const SESSION_COLUMNS = ["id", "token_hash", "tenant_id", "account_id", "level", "amr", "created_at", "authenticated_at", "last_seen_at", "expires_at", "ip", "user_agent"] as const;
+
+// What every sign-in and every signed-in request runs (store/prepared.ts).
+const insertSession = prepared((db, p: SessionRow) => db.insertInto("sessions").values(Object.fromEntries(SESSION_COLUMNS.map((c) => [c, p[c]])) as SessionRow));
+const touchSession = prepared((db, p: { id: string; now: number }) => db.updateTable("sessions").set({ last_seen_at: p.now }).where("id", "=", p.id));
+const withAccount = prepared((db, p: { tenantId: string; tokenHash: string }) =>
+  db
+    .selectFrom("sessions")
+    .leftJoin("accounts", (join) => join.onRef("accounts.tenant_id", "=", "sessions.tenant_id").onRef("accounts.id", "=", "sessions.account_id"))
+    .selectAll("accounts")
+    .select([
+      "sessions.id as session_id",
+      "sessions.token_hash as session_token_hash",
+      "sessions.tenant_id as session_tenant_id",
+      "sessions.account_id as session_account_id",
+      "sessions.level as session_level",
+      "sessions.amr as session_amr",
+      "sessions.created_at as session_created_at",
+      "sessions.authenticated_at as session_authenticated_at",
+      "sessions.last_seen_at as session_last_seen_at",
+      "sessions.expires_at as session_expires_at",
+      "sessions.ip as session_ip",
+      "sessions.user_agent as session_user_agent",
+    ])
+    .where("sessions.tenant_id", "=", p.tenantId)
+    .where("sessions.token_hash", "=", p.tokenHash),
+);
+
 export function sessionRepo(db: Kysely<Database>) {
   return {
     async insert(row: SessionRow): Promise<void> {
-      await db.insertInto("sessions").values(row).execute();
+      await insertSession(db, row);
     },
 
     /**
@@ -15,27 +44,7 @@ export function sessionRepo(db: Kysely<Database>) {
      * reads both (identity/sessions.ts).
      */
     async byTokenHashWithAccount(tenantId: string, tokenHash: string): Promise<{ session: SessionRow; account: AccountRow | undefined } | undefined> {
-      const row = await db
-        .selectFrom("sessions")
-        .leftJoin("accounts", (join) => join.onRef("accounts.tenant_id", "=", "sessions.tenant_id").onRef("accounts.id", "=", "sessions.account_id"))
-        .selectAll("accounts")
-        .select([
-          "sessions.id as session_id",
-          "sessions.token_hash as session_token_hash",
-          "sessions.tenant_id as session_tenant_id",
-          "sessions.account_id as session_account_id",
-          "sessions.level as session_level",
-          "sessions.amr as session_amr",
-          "sessions.created_at as session_created_at",
-          "sessions.authenticated_at as session_authenticated_at",
-          "sessions.last_seen_at as session_last_seen_at",
-          "sessions.expires_at as session_expires_at",
-          "sessions.ip as session_ip",
-          "sessions.user_agent as session_user_agent",
-        ])
-        .where("sessions.tenant_id", "=", tenantId)
-        .where("sessions.token_hash", "=", tokenHash)
-        .executeTakeFirst();
+      const row = (await withAccount(db, { tenantId, tokenHash })).rows[0];
       if (!row) return undefined;
       const {
         session_id, session_token_hash, session_tenant_id, session_account_id, session_level, session_amr,
@@ -64,7 +73,7 @@ export function sessionRepo(db: Kysely<Database>) {
     },
 
     async touch(id: string, now: number): Promise<void> {
-      await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", id).execute();
+      await touchSession(db, { id, now });
     },
 
     /**

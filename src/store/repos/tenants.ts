@@ -1,13 +1,17 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { Database, TenantsTable } from "../schema.gen.ts";
 
 export type TenantRow = Selectable<TenantsTable>;
 export type NewTenantRow = Insertable<TenantsTable>;
 
+// Every request of a tenant's reads it.
+const byId = prepared((db, p: { id: string }) => db.selectFrom("tenants").selectAll().where("id", "=", p.id));
+
 export function tenantRepo(db: Kysely<Database>) {
   return {
-    find(id: string): Promise<TenantRow | undefined> {
-      return db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
+    async find(id: string): Promise<TenantRow | undefined> {
+      return (await byId(db, { id })).rows[0];
     },
 
     list(): Promise<TenantRow[]> {
