@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { ClientConsentsTable, Database, OidcClientsTable, OidcModelsTable, SigningKeysTable } from "../schema.gen.ts";
 
 export type SigningKeyRow = Selectable<SigningKeysTable>;
@@ -31,6 +32,29 @@ export function signingKeyRepo(db: Kysely<Database>) {
   };
 }
 
+// Every token request and every use of a token runs these (store/prepared.ts).
+const clientById = prepared((db, p: { tenantId: string; clientId: string }) => db.selectFrom("oidc_clients").selectAll().where("tenant_id", "=", p.tenantId).where("client_id", "=", p.clientId));
+const MODEL_COLUMNS = ["tenant_id", "model", "id_hash", "payload", "grant_id", "session_uid", "account_id", "client_id", "expires_at", "consumed_at"] as const;
+const upsertModel = prepared((db, p: OidcModelRow) =>
+  db
+    .insertInto("oidc_models")
+    .values(Object.fromEntries(MODEL_COLUMNS.map((c) => [c, p[c]])) as OidcModelRow)
+    .onConflict((oc) =>
+      oc.columns(["tenant_id", "model", "id_hash"]).doUpdateSet({
+        payload: p.payload,
+        grant_id: p.grant_id,
+        session_uid: p.session_uid,
+        account_id: p.account_id,
+        client_id: p.client_id,
+        expires_at: p.expires_at,
+        consumed_at: p.consumed_at,
+      }),
+    ),
+);
+const modelById = prepared((db, p: { tenantId: string; model: string; idHash: string }) =>
+  db.selectFrom("oidc_models").selectAll().where("tenant_id", "=", p.tenantId).where("model", "=", p.model).where("id_hash", "=", p.idHash),
+);
+
 /** Relying parties registered with a tenant. */
 export function oidcClientRepo(db: Kysely<Database>) {
   return {
@@ -38,8 +62,8 @@ export function oidcClientRepo(db: Kysely<Database>) {
       await db.insertInto("oidc_clients").values(row).execute();
     },
 
-    find(tenantId: string, clientId: string): Promise<OidcClientRow | undefined> {
-      return db.selectFrom("oidc_clients").selectAll().where("tenant_id", "=", tenantId).where("client_id", "=", clientId).executeTakeFirst();
+    async find(tenantId: string, clientId: string): Promise<OidcClientRow | undefined> {
+      return (await clientById(db, { tenantId, clientId })).rows[0];
     },
 
     list(tenantId: string): Promise<OidcClientRow[]> {
@@ -58,16 +82,11 @@ export function oidcModelRepo(db: Kysely<Database>) {
   const of = (tenantId: string, model: string) => db.selectFrom("oidc_models").selectAll().where("tenant_id", "=", tenantId).where("model", "=", model);
   return {
     async upsert(row: OidcModelRow): Promise<void> {
-      const { tenant_id: _t, model: _m, id_hash: _i, ...changes } = row;
-      await db
-        .insertInto("oidc_models")
-        .values(row)
-        .onConflict((oc) => oc.columns(["tenant_id", "model", "id_hash"]).doUpdateSet(changes))
-        .execute();
+      await upsertModel(db, row);
     },
 
-    find(tenantId: string, model: string, idHash: string): Promise<OidcModelRow | undefined> {
-      return of(tenantId, model).where("id_hash", "=", idHash).executeTakeFirst();
+    async find(tenantId: string, model: string, idHash: string): Promise<OidcModelRow | undefined> {
+      return (await modelById(db, { tenantId, model, idHash })).rows[0];
     },
 
     findBySessionUid(tenantId: string, model: string, uid: string): Promise<OidcModelRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { Database, SamlConsentsTable, SamlCredentialsTable, SamlRequestsTable, SamlServiceProvidersTable, SamlSessionsTable } from "../schema.gen.ts";
 
 export type SamlCredentialRow = Selectable<SamlCredentialsTable>;
@@ -6,6 +7,24 @@ export type SamlServiceProviderRow = Selectable<SamlServiceProvidersTable>;
 export type SamlRequestRow = Selectable<SamlRequestsTable>;
 export type SamlSessionRow = Selectable<SamlSessionsTable>;
 export type SamlConsentRow = Selectable<SamlConsentsTable>;
+
+// Every AuthnRequest answered runs these (store/prepared.ts).
+const REQUEST_COLUMNS = ["ticket", "tenant_id", "sp_entity_id", "request_id", "payload", "created_at", "expires_at", "answered_at"] as const;
+const SESSION_COLUMNS = ["session_index", "tenant_id", "session_id", "account_id", "sp_entity_id", "name_id", "level", "created_at", "expires_at"] as const;
+const spById = prepared((db, p: { tenantId: string; entityId: string }) => db.selectFrom("saml_service_providers").selectAll().where("tenant_id", "=", p.tenantId).where("entity_id", "=", p.entityId));
+const insertRequest = prepared((db, p: SamlRequestRow) =>
+  db
+    .insertInto("saml_requests")
+    .values(Object.fromEntries(REQUEST_COLUMNS.map((c) => [c, p[c]])) as SamlRequestRow)
+    .onConflict((oc) => oc.columns(["tenant_id", "sp_entity_id", "request_id"]).doNothing()),
+);
+const answerRequest = prepared((db, p: { tenantId: string; ticket: string; now: number }) =>
+  db.updateTable("saml_requests").set({ answered_at: p.now }).where("ticket", "=", p.ticket).where("tenant_id", "=", p.tenantId).where("answered_at", "is", null),
+);
+const insertSession = prepared((db, p: SamlSessionRow) => db.insertInto("saml_sessions").values(Object.fromEntries(SESSION_COLUMNS.map((c) => [c, p[c]])) as SamlSessionRow));
+const consentOf = prepared((db, p: { tenantId: string; accountId: string; entityId: string }) =>
+  db.selectFrom("saml_consents").selectAll().where("tenant_id", "=", p.tenantId).where("account_id", "=", p.accountId).where("sp_entity_id", "=", p.entityId),
+);
 
 /** Everything the SAML identity provider keeps (federation/saml), each query scoped by tenant. */
 export function samlRepo(db: Kysely<Database>) {
@@ -18,8 +37,8 @@ export function samlRepo(db: Kysely<Database>) {
       await db.insertInto("saml_credentials").values(row).execute();
     },
 
-    serviceProvider(tenantId: string, entityId: string): Promise<SamlServiceProviderRow | undefined> {
-      return db.selectFrom("saml_service_providers").selectAll().where("tenant_id", "=", tenantId).where("entity_id", "=", entityId).executeTakeFirst();
+    async serviceProvider(tenantId: string, entityId: string): Promise<SamlServiceProviderRow | undefined> {
+      return (await spById(db, { tenantId, entityId })).rows[0];
     },
 
     serviceProviders(tenantId: string): Promise<SamlServiceProviderRow[]> {
@@ -44,12 +63,7 @@ export function samlRepo(db: Kysely<Database>) {
 
     /** Records a request; false when this issuer already sent this request id (a replay). */
     async insertRequest(row: SamlRequestRow): Promise<boolean> {
-      const result = await db
-        .insertInto("saml_requests")
-        .values(row)
-        .onConflict((oc) => oc.columns(["tenant_id", "sp_entity_id", "request_id"]).doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+      return Number((await insertRequest(db, row)).numAffectedRows ?? 0n) === 1;
     },
 
     request(tenantId: string, ticket: string): Promise<SamlRequestRow | undefined> {
@@ -58,18 +72,11 @@ export function samlRepo(db: Kysely<Database>) {
 
     /** Marks a request answered; false if it already was (a second answer is never sent). */
     async answerRequest(tenantId: string, ticket: string, now: number): Promise<boolean> {
-      const result = await db
-        .updateTable("saml_requests")
-        .set({ answered_at: now })
-        .where("ticket", "=", ticket)
-        .where("tenant_id", "=", tenantId)
-        .where("answered_at", "is", null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return Number((await answerRequest(db, { tenantId, ticket, now })).numAffectedRows ?? 0n) === 1;
     },
 
     async insertSession(row: SamlSessionRow): Promise<void> {
-      await db.insertInto("saml_sessions").values(row).execute();
+      await insertSession(db, row);
     },
 
     session(tenantId: string, sessionIndex: string): Promise<SamlSessionRow | undefined> {
@@ -85,14 +92,8 @@ export function samlRepo(db: Kysely<Database>) {
       return Number(result.numDeletedRows);
     },
 
-    consent(tenantId: string, accountId: string, entityId: string): Promise<SamlConsentRow | undefined> {
-      return db
-        .selectFrom("saml_consents")
-        .selectAll()
-        .where("tenant_id", "=", tenantId)
-        .where("account_id", "=", accountId)
-        .where("sp_entity_id", "=", entityId)
-        .executeTakeFirst();
+    async consent(tenantId: string, accountId: string, entityId: string): Promise<SamlConsentRow | undefined> {
+      return (await consentOf(db, { tenantId, accountId, entityId })).rows[0];
     },
 
     consentsOf(tenantId: string, accountId: string): Promise<SamlConsentRow[]> {

@@ -1,7 +1,29 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import { prepared } from "../prepared.ts";
 import type { Database, ThrottlesTable } from "../schema.gen.ts";
 
 export type ThrottleRow = Selectable<ThrottlesTable>;
+
+// Every sign-in runs these (store/prepared.ts).
+const recordFailure = prepared((db, p: { key: string; now: number; windowStart: number }) => {
+  const restart = sql<boolean>`(throttles.window_started_at < ${p.windowStart} or throttles.locked_until <= ${p.now})`;
+  return db
+    .insertInto("throttles")
+    .values({ key: p.key, failures: sql.lit(1), window_started_at: p.now, last_failure_at: p.now, locked_until: sql.lit(null) })
+    .onConflict((oc) =>
+      oc.column("key").doUpdateSet({
+        failures: sql<number>`case when ${restart} then 1 else throttles.failures + 1 end`,
+        window_started_at: sql<number>`case when ${restart} then ${p.now} else throttles.window_started_at end`,
+        locked_until: sql<number | null>`case when throttles.locked_until <= ${p.now} then null else throttles.locked_until end`,
+        last_failure_at: p.now,
+      }),
+    )
+    .returningAll();
+});
+const forgive = prepared((db, p: { key: string }) =>
+  db.updateTable("throttles").set({ failures: sql<number>`failures - 1` }).where("key", "=", p.key).where("failures", ">", sql.lit(0)),
+);
+const reset = prepared((db, p: { key: string }) => db.deleteFrom("throttles").where("key", "=", p.key));
 
 /** Failed-attempt counters in the database: shared by every node without anything else. */
 export function throttleRepo(db: Kysely<Database>) {
@@ -14,30 +36,14 @@ export function throttleRepo(db: Kysely<Database>) {
      * Counts one failure, atomically: a counter whose window began before `windowStart`, or whose
      * lock has run out, starts again at 1 (and loses the lock). Returns the counter after the update.
      */
-    recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleRow> {
-      const restart = sql<boolean>`(throttles.window_started_at < ${windowStart} or throttles.locked_until <= ${now})`;
-      return db
-        .insertInto("throttles")
-        .values({ key, failures: 1, window_started_at: now, last_failure_at: now, locked_until: null })
-        .onConflict((oc) =>
-          oc.column("key").doUpdateSet({
-            failures: sql<number>`case when ${restart} then 1 else throttles.failures + 1 end`,
-            window_started_at: sql<number>`case when ${restart} then ${now} else throttles.window_started_at end`,
-            locked_until: sql<number | null>`case when throttles.locked_until <= ${now} then null else throttles.locked_until end`,
-            last_failure_at: now,
-          }),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    async recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleRow> {
+      const [row] = (await recordFailure(db, { key, now, windowStart })).rows;
+      if (!row) throw new Error("recording a failure returned no counter");
+      return row;
     },
 
     async forgive(key: string): Promise<void> {
-      await db
-        .updateTable("throttles")
-        .set((eb) => ({ failures: eb("failures", "-", 1) }))
-        .where("key", "=", key)
-        .where("failures", ">", 0)
-        .execute();
+      await forgive(db, { key });
     },
 
     async lock(key: string, until: number): Promise<void> {
@@ -45,7 +51,7 @@ export function throttleRepo(db: Kysely<Database>) {
     },
 
     async reset(key: string): Promise<void> {
-      await db.deleteFrom("throttles").where("key", "=", key).execute();
+      await reset(db, { key });
     },
 
     async deleteIdleSince(before: number): Promise<void> {

@@ -26,11 +26,15 @@ export function sessionScope(services: WebServices) {
           });
         }
       }
-      const token = sessionTokenOf(request);
+      // Under the tenant's OAuth endpoints a bearer token is an access token (oidc-provider's,
+      // the CSC API's), never a Tessera session's: only the browser's cookie is looked up there.
+      const token = OAUTH_PATH.test(request.url) ? request.cookies[SESSION_COOKIE] : sessionTokenOf(request);
       if (token && request.tenant) request.session = (await findSession(identityDeps(services), request.tenant, token)) ?? null;
     });
   };
 }
+
+const OAUTH_PATH = /^\/t\/[^/]+\/(?:oidc|csc)\//;
 
 /** A preHandler for routes that need a signed-in user at `level` or above (step-up otherwise). */
 export function needsLevel(level: Level) {
