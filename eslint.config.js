@@ -37,7 +37,7 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser, sourceType: "script" },
   },
   {
-    files: ["bin/**/*.js", "examples/**/*.mjs", "bench/**/*.mjs", "eslint.config.js"],
+    files: ["bin/**/*.js", "examples/**/*.mjs", "bench/**/*.mjs", "src/**/*.mjs", "eslint.config.js"],
     languageOptions: { globals: globals.node },
   },
 );

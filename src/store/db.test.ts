@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { dialects, freshPgSchemaUrl, freshStore } from "../../test/helpers/stores.ts";
@@ -124,6 +126,30 @@ describe("openStore", () => {
       const { rows } = await sql<{ n: number }>`select cast(9007199254740991 as bigint) as n`.execute(store.db);
       expect(rows[0]!.n).toBe(Number.MAX_SAFE_INTEGER);
       await store.close();
+    }
+  });
+
+  it("checkpoints SQLite's write-ahead log in a worker thread, never in a commit, and closes cleanly", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "tessera-wal-"));
+    const file = path.join(dir, "t.db");
+    const store = openStore(`sqlite:${file}`);
+    try {
+      await store.migrate();
+      await sql`create table filler (id integer primary key, text text)`.execute(store.db);
+      const before = statSync(file).size;
+      // Well past SQLite's own threshold (1,000 pages), which a commit would otherwise act on.
+      for (let i = 0; i < 40; i++) {
+        await store.db.transaction().execute(async (trx) => {
+          for (let j = 0; j < 50; j++) await sql`insert into filler (text) values (${"x".repeat(2000)})`.execute(trx);
+        });
+      }
+      expect(statSync(file).size).toBe(before);
+      const deadline = Date.now() + 15_000;
+      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statSync(file).size).toBeGreaterThan(before + 4_000_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, type KyselyConfig, type KyselyPlugin, Migrator, PostgresDialect, sql } from "kysely";
@@ -49,7 +50,10 @@ export class StoreError extends Error {
 export function openStore(url: string, options: StoreOptions = {}): Store {
   const log = options.onQuery ? queryLog(options.onQuery) : undefined;
   const counter = new StatementCounter();
-  if (url.startsWith("sqlite:")) return wrap(openSqlite(url, log, counter), "sqlite", undefined, counter);
+  if (url.startsWith("sqlite:")) {
+    const sqlite = openSqlite(url, log, counter);
+    return wrap(sqlite.db, "sqlite", undefined, counter, () => sqlite.beforeClose());
+  }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const schema = new URL(url).searchParams.get("schema") ?? "public";
     return wrap(openPostgres(url, options, log, counter), "postgres", schema, counter);
@@ -75,7 +79,7 @@ function queryLog(onQuery: NonNullable<StoreOptions["onQuery"]>): QueryLog {
   };
 }
 
-function openSqlite(url: string, log: QueryLog, counter: StatementCounter): Kysely<Database> {
+function openSqlite(url: string, log: QueryLog, counter: StatementCounter): { db: Kysely<Database>; beforeClose(): Promise<void> | undefined } {
   // sqlite:<path>, sqlite://<path> or sqlite::memory:
   const file = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
   const onDisk = file !== ":memory:";
@@ -89,7 +93,48 @@ function openSqlite(url: string, log: QueryLog, counter: StatementCounter): Kyse
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), plugins: [counter], ...(log ? { log } : {}) });
+  const checkpointer = onDisk ? startCheckpointer(database, file) : undefined;
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), plugins: [counter], ...(log ? { log } : {}) });
+  return { db, beforeClose: () => checkpointer?.stop() };
+}
+
+/** How often the checkpointer copies the write-ahead log into the database file. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/**
+ * Checkpoints in a worker thread (sqlite-checkpointer.mjs) instead of in the commit that crosses
+ * SQLite's threshold, which would hold the event loop while the database file is written and
+ * synced. Should the worker fail, the connection checkpoints by itself again.
+ */
+function startCheckpointer(database: SqliteDatabase.Database, file: string): { stop(): Promise<void> } {
+  const worker = new Worker(new URL("./sqlite-checkpointer.mjs", import.meta.url), { workerData: { file: path.resolve(file), intervalMs: CHECKPOINT_EVERY_MS } });
+  worker.unref();
+  database.pragma("wal_autocheckpoint = 0");
+  let running = true;
+  const fallBack = () => {
+    if (!running) return;
+    running = false;
+    if (database.open) database.pragma("wal_autocheckpoint = 1000");
+  };
+  worker.on("error", fallBack);
+  worker.on("exit", fallBack);
+  // A checkpoint that fails (the file unreadable to it, say) would leave the log growing.
+  worker.on("message", (message: { error?: string }) => {
+    if (message.error === undefined) return;
+    fallBack();
+    void worker.terminate();
+  });
+  return {
+    async stop() {
+      if (!running) return;
+      running = false;
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      // Waited for: the process must not end (unref'd, it would) before the last checkpoint.
+      worker.ref();
+      worker.postMessage("stop");
+      await exited;
+    },
+  };
 }
 
 /**
@@ -204,7 +249,7 @@ function typeParser(oid: number, format?: "text" | "binary"): (value: string) =>
   return pg.types.getTypeParser(oid, format ?? "text") as (value: string) => unknown;
 }
 
-function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined, counter: StatementCounter): Store {
+function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined, counter: StatementCounter, beforeClose?: () => Promise<void> | undefined): Store {
   const repos = createRepos(db, dialect);
   const migrator = new Migrator({
     db,
@@ -236,7 +281,10 @@ function wrap(db: Kysely<Database>, dialect: Dialect, schema: string | undefined
       return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
     },
     statements: () => counter.count,
-    close: () => db.destroy(),
+    async close() {
+      await beforeClose?.();
+      await db.destroy();
+    },
   };
 }
 
