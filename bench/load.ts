@@ -28,13 +28,22 @@ export interface Cost {
   statements: number;
   mainThreadCpuMs: number;
   mainThreadMs: number;
+  /** Share of the measure's time the password-hashing lanes were computing (1: saturated); 0 when none hashed. */
+  hashingLanesBusy: number;
 }
 
 /** The server's totals, from its Prometheus metrics (web/plugins/metrics.ts). */
-async function serverTotals(baseUrl: string): Promise<{ statements: number; cpuSeconds: number; busySeconds: number }> {
+async function serverTotals(baseUrl: string) {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
-  return { statements: read("tessera_db_statements_total"), cpuSeconds: read("tessera_main_thread_cpu_seconds_total"), busySeconds: read("tessera_main_thread_busy_seconds_total") };
+  return {
+    at: performance.now(),
+    statements: read("tessera_db_statements_total"),
+    cpuSeconds: read("tessera_main_thread_cpu_seconds_total"),
+    busySeconds: read("tessera_main_thread_busy_seconds_total"),
+    hashingSeconds: read("tessera_password_hashing_busy_seconds_total"),
+    hashingLanes: read("tessera_password_hashing_lanes"),
+  };
 }
 
 /**
@@ -53,6 +62,7 @@ export async function costed(baseUrl: string, run: () => Promise<Load>): Promise
       statements: Number(((after.statements - before.statements) / per).toFixed(1)),
       mainThreadCpuMs: Number((((after.cpuSeconds - before.cpuSeconds) * 1000) / per).toFixed(2)),
       mainThreadMs: Number((((after.busySeconds - before.busySeconds) * 1000) / per).toFixed(2)),
+      hashingLanesBusy: Number(((after.hashingSeconds - before.hashingSeconds) / (after.hashingLanes * ((after.at - before.at) / 1000))).toFixed(3)),
     },
   };
 }
@@ -192,7 +202,8 @@ export function table(measures: Measure[]): string {
     const ratio = m.bound ? `${m.bound.ratio.toFixed(2)} × ${m.bound.primitive}${m.bound.target ? (m.bound.ratio >= m.bound.target ? ` (target ≥ ${m.bound.target}: met)` : ` (target ≥ ${m.bound.target}: **missed**)`) : ""}` : "";
     const half = m.half ? `${m.half.p50} / ${m.half.p99}` : "";
     const errors = m.max.errors + (m.half?.errors ?? 0);
-    const cost = m.max.cost ? `${n(m.max.cost.statements, 1)} / ${n(m.max.cost.mainThreadCpuMs, 2)} / ${n(m.max.cost.mainThreadMs, 2)}` : "";
+    const lanes = m.max.cost && m.max.cost.hashingLanesBusy > 0 ? ` (argon2id lanes busy ${n(m.max.cost.hashingLanesBusy * 100)} %)` : "";
+    const cost = m.max.cost ? `${n(m.max.cost.statements, 1)} / ${n(m.max.cost.mainThreadCpuMs, 2)} / ${n(m.max.cost.mainThreadMs, 2)}${lanes}` : "";
     return `| ${m.engine} | ${m.measure} | ${n(m.max.perSecond, 1)} | ${m.max.p50} / ${m.max.p99} | ${half} | ${cost} | ${errors} | ${ratio} |`;
   });
   return ["| store | measure | max /s | p50 / p99 ms at max | p50 / p99 ms at 50 % | per operation: SQL statements / main-thread CPU ms / event-loop busy ms | errors | vs raw primitive (same run) |", "|---|---|---|---|---|---|---|---|", ...rows].join("\n");

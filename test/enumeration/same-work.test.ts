@@ -1,7 +1,7 @@
-import * as argon2 from "@node-rs/argon2";
 import * as client from "openid-client";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount } from "../../src/identity/accounts.ts";
+import { hashingPool } from "../../src/identity/password/hashing-pool.ts";
 import { setPassword } from "../../src/identity/password/service.ts";
 import { findTenant } from "../../src/tenants/service.ts";
 import { member, PASSWORD } from "../helpers/flows.ts";
@@ -19,10 +19,6 @@ import { newKeyPair, nodeSamlSp, registerSp, spMetadata } from "../helpers/saml.
  * of argon2id verifications, and no hash made on the way. Work, not time, is compared here: it
  * is what time follows, and it does not flake (bench/enumeration.ts measures the time).
  */
-vi.mock("@node-rs/argon2", async (importOriginal) => {
-  const real = await importOriginal<typeof argon2>();
-  return { ...real, verify: vi.fn(real.verify), hash: vi.fn(real.hash) };
-});
 
 let recording: string[] | undefined;
 let t: OidcTestApp;
@@ -77,8 +73,7 @@ interface Observed {
 
 /** Runs `request` and what it made the server do: its SQL statements and argon2id calls. */
 async function observe(request: () => Promise<{ status: number; body: string }>, typed: string, differs?: RegExp): Promise<Observed> {
-  vi.mocked(argon2.verify).mockClear();
-  vi.mocked(argon2.hash).mockClear();
+  const before = hashingPool.stats();
   recording = [];
   try {
     const { status, body } = await request();
@@ -92,8 +87,8 @@ async function observe(request: () => Promise<{ status: number; body: string }>,
         .replace(/(?=[A-Za-z0-9_-]*[A-Z0-9-])[A-Za-z0-9_-]{16,}/g, "<id>")
         .replace(differs ?? /$^/, "<differs>"),
       statements: recording,
-      verifications: vi.mocked(argon2.verify).mock.calls.length,
-      hashes: vi.mocked(argon2.hash).mock.calls.length,
+      verifications: hashingPool.stats().verifications - before.verifications,
+      hashes: hashingPool.stats().hashes - before.hashes,
     };
   } finally {
     recording = undefined;

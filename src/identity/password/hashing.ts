@@ -1,9 +1,11 @@
-import { type Algorithm, hash, verify } from "@node-rs/argon2";
+import type { Algorithm } from "@node-rs/argon2";
 import type { PasswordPolicy } from "../../tenants/policy.ts";
+import { hashingPool } from "./hashing-pool.ts";
 
 /**
  * argon2id password hashing (RFC 9106) with the tenant's cost parameters, stored as PHC strings
  * (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) so that each hash carries its own parameters.
+ * Computed on the password-hashing lanes (hashing-pool.ts), never on the main thread.
  */
 export type HashingParams = PasswordPolicy["hashing"];
 
@@ -11,7 +13,7 @@ export type HashingParams = PasswordPolicy["hashing"];
 const ARGON2ID = 2 as Algorithm.Argon2id;
 
 export function hashSecret(secret: string, params: HashingParams): Promise<string> {
-  return hash(secret, {
+  return hashingPool.hash(secret, {
     algorithm: ARGON2ID,
     memoryCost: params.memoryKiB,
     timeCost: params.iterations,
@@ -21,7 +23,7 @@ export function hashSecret(secret: string, params: HashingParams): Promise<strin
 
 export async function verifySecret(phc: string, secret: string): Promise<boolean> {
   try {
-    return await verify(phc, secret);
+    return await hashingPool.verify(phc, secret);
   } catch {
     // A malformed stored hash never matches; it must not turn into a 500 either.
     return false;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { hashingPool } from "../../identity/password/hashing-pool.ts";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
@@ -46,6 +47,31 @@ export const metricsPlugin = fp(
       registers: [register],
       collect() {
         this.set(performance.eventLoopUtilization().active / 1000);
+      },
+    });
+    // The password-hashing lanes: busy seconds over lanes × elapsed seconds is how saturated they were.
+    new Gauge({
+      name: "tessera_password_hashing_busy_seconds_total",
+      help: "Time the password-hashing lanes spent computing argon2id, summed over lanes.",
+      registers: [register],
+      collect() {
+        this.set(hashingPool.stats().busySeconds);
+      },
+    });
+    new Gauge({
+      name: "tessera_password_hashing_lanes",
+      help: "Worker threads that compute argon2id.",
+      registers: [register],
+      collect() {
+        this.set(hashingPool.stats().lanes);
+      },
+    });
+    new Gauge({
+      name: "tessera_password_hashing_queued",
+      help: "argon2id computations waiting for a lane.",
+      registers: [register],
+      collect() {
+        this.set(hashingPool.stats().queued);
       },
     });
     const labelNames = ["method", "route", "status_code"] as const;

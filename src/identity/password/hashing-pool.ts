@@ -1,0 +1,105 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+/**
+ * The worker threads that compute argon2id: a lane per core (at most 8), each one hash at a time,
+ * and a queue in front of them in the main thread. Password hashing has lanes of its own, not
+ * libuv's thread pool: a sign-in's 20–40 ms of argon2id would otherwise hold up the file reads,
+ * DNS look-ups and RSA signatures queued behind it, and more lanes than cores only share the same
+ * cores. Each lane times its work, so that the pool can tell how busy it was
+ * (`tessera_password_hashing_busy_seconds_total`): saturated, every lane busy all the time, the
+ * hash is what bounds sign-ins.
+ *
+ * Started on first use; an idle pool does not keep the process alive.
+ */
+interface Job {
+  message: { op: "hash" | "verify"; secret: string; phc?: string; options?: object };
+  resolve(value: string | boolean): void;
+  reject(error: Error): void;
+}
+
+interface Lane {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+export interface HashingStats {
+  /** Lanes, fixed for the process. */
+  lanes: number;
+  /** Seconds the lanes have spent computing, summed over lanes. */
+  busySeconds: number;
+  verifications: number;
+  hashes: number;
+  /** Jobs waiting for a lane now. */
+  queued: number;
+}
+
+const LANES = Math.max(1, Math.min(8, availableParallelism()));
+const WORKER = new URL("./hashing-worker.mjs", import.meta.url);
+
+let lanes: Lane[] | undefined;
+const queue: Job[] = [];
+const stats: HashingStats = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0, queued: 0 };
+let nextId = 0;
+
+function startLane(): Lane {
+  const lane: Lane = { worker: new Worker(WORKER), job: undefined };
+  lane.worker.on("message", (reply: { result?: string | boolean; error?: string; ms: number }) => {
+    const job = lane.job;
+    lane.job = undefined;
+    stats.busySeconds += reply.ms / 1000;
+    if (job) {
+      if (reply.error !== undefined) job.reject(new Error(reply.error));
+      else job.resolve(reply.result!);
+    }
+    dispatch();
+  });
+  // A lane that dies fails its job; another takes its place.
+  const replace = (error: Error) => {
+    lane.job?.reject(error);
+    lane.job = undefined;
+    if (lanes) lanes[lanes.indexOf(lane)] = startLane();
+    dispatch();
+  };
+  lane.worker.on("error", replace);
+  lane.worker.on("exit", (code) => {
+    if (code !== 0) replace(new Error(`password hashing worker exited with ${code}`));
+  });
+  lane.worker.unref();
+  return lane;
+}
+
+function dispatch(): void {
+  lanes ??= Array.from({ length: LANES }, startLane);
+  for (const lane of lanes) {
+    if (lane.job) continue;
+    const job = queue.shift();
+    if (!job) break;
+    lane.job = job;
+    lane.worker.ref();
+    lane.worker.postMessage({ id: nextId++, ...job.message });
+  }
+  for (const lane of lanes) if (!lane.job) lane.worker.unref();
+  stats.queued = queue.length;
+}
+
+function run<T extends string | boolean>(message: Job["message"]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    queue.push({ message, resolve: resolve as Job["resolve"], reject });
+    dispatch();
+  });
+}
+
+export const hashingPool = {
+  hash(secret: string, options: object): Promise<string> {
+    stats.hashes++;
+    return run<string>({ op: "hash", secret, options });
+  },
+  verify(phc: string, secret: string): Promise<boolean> {
+    stats.verifications++;
+    return run<boolean>({ op: "verify", phc, secret });
+  },
+  stats(): Readonly<HashingStats> {
+    return { ...stats };
+  },
+};
