@@ -32,9 +32,11 @@ export interface AttemptStore {
    */
   recordFailure(key: string, now: number, windowMs: number): Promise<AttemptCounter>;
   lock(key: string, until: number, now: number): Promise<void>;
-  /** Takes one failure back (never below zero). */
-  forgive(key: string): Promise<void>;
-  reset(key: string): Promise<void>;
+  /**
+   * In one round trip: takes one failure back from each of `forgive` (never below zero), and
+   * clears `reset` (no failures, no lock, a new window from `now`).
+   */
+  giveBack(change: { forgive: readonly string[]; reset?: string }, now: number): Promise<void>;
 }
 
 export interface AttemptSubject {
@@ -102,20 +104,18 @@ export async function attemptFailed(store: AttemptStore, policy: LockoutPolicy, 
 }
 
 /** The secret was right: the identifier's count is cleared and the address gets its booking back. */
-export async function attemptSucceeded(store: AttemptStore, subject: AttemptSubject): Promise<void> {
+export async function attemptSucceeded(store: AttemptStore, subject: AttemptSubject, now: number): Promise<void> {
   const k = keys(subject);
-  await store.reset(k.id);
-  await store.forgive(k.ip);
+  await store.giveBack({ reset: k.id, forgive: [k.ip] }, now);
 }
 
 /**
  * The attempt proved less than a sign-in (the signing password alone, before its code): its
  * booking is given back, and the count of earlier failures stands. Only a complete success clears it.
  */
-export async function attemptWithdrawn(store: AttemptStore, subject: AttemptSubject): Promise<void> {
+export async function attemptWithdrawn(store: AttemptStore, subject: AttemptSubject, now: number): Promise<void> {
   const k = keys(subject);
-  await store.forgive(k.id);
-  await store.forgive(k.ip);
+  await store.giveBack({ forgive: [k.id, k.ip] }, now);
 }
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

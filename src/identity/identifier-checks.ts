@@ -39,8 +39,7 @@ export function identifierChecks(outside: { attempts: AttemptStore; clockNow(): 
   async function settle(ctx: CheckContext, checked: boolean): Promise<void> {
     if (checked) return;
     const k = keys(ctx);
-    await attempts.forgive(k.ip);
-    await attempts.forgive(k.flow);
+    await attempts.giveBack({ forgive: [k.ip, k.flow] }, outside.clockNow());
   }
 
   /** Books one check; the issue to show on `field` when the limits are used up, else null. */

@@ -142,8 +142,8 @@ async function signingAttempt(deps: PkiDeps & { attempts: AttemptStore }, tenant
       await recordAuditBy(deps.repos, deps.clock, by, { tenantId: tenant.id, type: "signature.refused", subject: account.id, data: { credential: credential.id, reason: description } });
       return invalid(description);
     },
-    succeeded: () => attemptSucceeded(deps.attempts, who),
-    withdrawn: () => attemptWithdrawn(deps.attempts, who),
+    succeeded: () => attemptSucceeded(deps.attempts, who, deps.clock.now()),
+    withdrawn: () => attemptWithdrawn(deps.attempts, who, deps.clock.now()),
   };
 }
 

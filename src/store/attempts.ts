@@ -22,8 +22,7 @@ export function databaseAttemptStore(repos: Repos): AttemptStore {
       return toCounter(await repos.throttles.recordFailure(key, now, now - windowMs));
     },
     lock: (key, until) => repos.throttles.lock(key, until),
-    forgive: (key) => repos.throttles.forgive(key),
-    reset: (key) => repos.throttles.reset(key),
+    giveBack: (change, now) => repos.throttles.giveBack(change, now),
   };
 }
 
@@ -60,9 +59,13 @@ local ttl = tonumber(ARGV[1]) + 60000 - tonumber(ARGV[2])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 `;
 
-const FORGIVE = `
-local f = tonumber(redis.call('HGET', KEYS[1], 'failures'))
-if f and f > 0 then redis.call('HINCRBY', KEYS[1], 'failures', -1) end
+// KEYS: the counters to forgive one failure each; ARGV[1]: the one to clear, or ''.
+const GIVE_BACK = `
+for _, key in ipairs(KEYS) do
+  local f = tonumber(redis.call('HGET', key, 'failures'))
+  if f and f > 0 then redis.call('HINCRBY', key, 'failures', -1) end
+end
+if ARGV[1] ~= '' then redis.call('DEL', ARGV[1]) end
 `;
 
 export function redisAttemptStore(redis: Redis, prefix = "tessera:attempts:"): AttemptStore {
@@ -95,11 +98,10 @@ export function redisAttemptStore(redis: Redis, prefix = "tessera:attempts:"): A
     async lock(key, until, now) {
       await redis.eval(LOCK, 1, prefix + key, until, now);
     },
-    async forgive(key) {
-      await redis.eval(FORGIVE, 1, prefix + key);
-    },
-    async reset(key) {
-      await redis.del(prefix + key);
+    async giveBack(change) {
+      // The counter to clear is an argument, not a key: a cluster would want it in KEYS, and a
+      // single Redis (what Tessera runs with) takes either.
+      await redis.eval(GIVE_BACK, change.forgive.length, ...change.forgive.map((k) => prefix + k), change.reset ? prefix + change.reset : "");
     },
   };
 }

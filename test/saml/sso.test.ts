@@ -58,4 +58,36 @@ describe("SAML single sign-on with node-saml as the service provider", () => {
     expect(meta.ok, meta.output).toBe(true);
     void SP_ENTITY;
   });
+
+  it("answers a signed-in browser at once, recording the request with its answer, and refuses the same request again (nr13)", async () => {
+    t = await oidcTestApp();
+    await member(t, "national", mario);
+    const keys = await newKeyPair();
+    await registerSp(t, "national", spMetadata({ certificateBase64: keys.certificateBase64 }));
+    const sp = await nodeSamlSp(t.baseUrl, "national", keys);
+    const browser = httpBrowser(t.baseUrl);
+    let page = await browser.go(await sp.getAuthorizeUrlAsync("first", undefined, {}));
+    page = await browser.submit(page, /\/login$/, { identifier: mario.identifier, password: PASSWORD });
+    page = await browser.submit(page, /\/consent$/, { decision: "allow" });
+    expect(postedForm(page.html).fields.RelayState).toBe("first");
+
+    // Signed in, consent given: the next request is answered by the SSO endpoint itself.
+    const url = await sp.getAuthorizeUrlAsync("second", undefined, {});
+    const answered = await browser.go(url);
+    expect(new URL(answered.url).pathname).toBe("/t/national/saml/sso");
+    const form = postedForm(answered.html);
+    const { profile } = await sp.validatePostResponseAsync(form.fields);
+    expect(profile).toMatchObject({ fiscalNumber: "TINIT-RSSMRA80A01H501U", inResponseTo: expect.any(String) });
+    const requests = await t.store.db.selectFrom("saml_requests").select(["request_id", "answered_at"]).where("request_id", "=", profile!.inResponseTo as string).execute();
+    expect(requests).toEqual([{ request_id: profile!.inResponseTo, answered_at: expect.any(Number) }]);
+    const sessions = await t.store.db.selectFrom("saml_sessions").select("session_index").execute();
+
+    // The same request again: a replay, answered with an error and recording nothing more.
+    const again = postedForm((await browser.go(url)).html);
+    const replayed = Buffer.from(again.fields.SAMLResponse!, "base64").toString();
+    expect(replayed).toContain("ErrorCode nr13");
+    expect(await t.store.db.selectFrom("saml_sessions").select("session_index").execute()).toEqual(sessions);
+    const audited = await t.store.db.selectFrom("audit_entries").select("type").where("type", "like", "saml.%").execute();
+    expect(audited.filter((a) => a.type === "saml.authorized")).toHaveLength(2);
+  });
 });

@@ -20,7 +20,9 @@ import { defaultAssertionConsumerService, type ServiceProviderDescription } from
 /**
  * Single sign-on (SAML profiles §4.1, SPID Regole tecniche §1.2): a verified, checked AuthnRequest
  * is recorded under a random ticket, which the browser carries through sign-in and consent on
- * any node; it is answered once, by a Response posted to the service provider's ACS.
+ * any node; it is answered once, by a Response posted to the service provider's ACS. One that can
+ * be answered at once (the browser signed in, the consent given) is recorded with its answer, in
+ * the same transaction. Either way its ID is recorded: a replay is refused.
  */
 export interface IdpEndpoints {
   entityId: string;
@@ -59,6 +61,14 @@ export type Reception =
   | { type: "answer"; answer: Answer; error: SpidError }
   | { type: "accepted"; ticket: string; pending: PendingRequest };
 
+/** A request that passed every check, not recorded yet; `replay`: its answer if it turns out to be one. */
+export interface Checked {
+  type: "checked";
+  pending: PendingRequest;
+  row: SamlRequestRow;
+  replay(): Promise<Extract<Reception, { type: "answer" }>>;
+}
+
 interface Context {
   deps: IdentityDeps;
   tenant: Tenant;
@@ -71,8 +81,8 @@ export async function answerWithError(ctx: Context, to: { acs: string; inRespons
   return { acs: to.acs, samlResponse: Buffer.from(xml).toString("base64"), relayState: to.relayState };
 }
 
-/** Receives an AuthnRequest: refused, answered with an error, or accepted for sign-in. */
-export async function receiveAuthnRequest(ctx: Context, delivery: Delivery): Promise<Reception> {
+/** Checks an AuthnRequest: refused, answered with an error, or what to record for it. */
+export async function checkAuthnRequest(ctx: Context, delivery: Delivery): Promise<Exclude<Reception, { type: "accepted" }> | Checked> {
   const { deps, tenant } = ctx;
   let received;
   try {
@@ -93,7 +103,7 @@ export async function receiveAuthnRequest(ctx: Context, delivery: Delivery): Pro
     offeredLevels: SUPPORTED_LEVELS,
     found: {},
   };
-  const answerError = async (error: SpidError): Promise<Reception> => ({
+  const answerError = async (error: SpidError): Promise<Extract<Reception, { type: "answer" }>> => ({
     type: "answer",
     error,
     answer: await answerWithError(ctx, { acs: (check.found.acs ?? defaultAssertionConsumerService(received.sp)).location, inResponseTo: check.found.id, relayState: received.relayState }, error),
@@ -119,9 +129,8 @@ export async function receiveAuthnRequest(ctx: Context, delivery: Delivery): Pro
     createdAt: now,
     deadline: now + policy.requestMinutes * 60_000,
   };
-  const ticket = newToken();
-  const recorded = await deps.repos.saml.insertRequest({
-    ticket,
+  const row: SamlRequestRow = {
+    ticket: newToken(),
     tenant_id: tenant.id,
     sp_entity_id: received.sp.entityId,
     request_id: found.id!,
@@ -130,9 +139,18 @@ export async function receiveAuthnRequest(ctx: Context, delivery: Delivery): Pro
     // Kept past the clock skew window, so a replay is refused as long as its IssueInstant could pass.
     expires_at: Math.max(pending.deadline, found.issueInstant! + policy.clockSkewSeconds * 1000) + 60_000,
     answered_at: null,
-  });
-  if (!recorded) return answerError(spidError(13, "this request ID was received before (replay)"));
-  return { type: "accepted", ticket, pending };
+  };
+  return { type: "checked", pending, row, replay: () => answerError(spidError(13, "this request ID was received before (replay)")) };
+}
+
+/**
+ * Records a checked request for the sign-in or consent it waits for; answered with an error if
+ * this issuer sent this request ID before (a replay). A request that can be answered at once is
+ * recorded by `answer` instead, with its answer.
+ */
+export async function recordRequest(ctx: Context, checked: Checked): Promise<Extract<Reception, { type: "accepted" | "answer" }>> {
+  if (!(await ctx.deps.repos.saml.insertRequest(checked.row))) return checked.replay();
+  return { type: "accepted", ticket: checked.row.ticket, pending: checked.pending };
 }
 
 export async function pendingRequest(deps: IdentityDeps, tenant: Tenant, ticket: string): Promise<{ row: SamlRequestRow; pending: PendingRequest } | undefined> {
@@ -176,7 +194,8 @@ export async function giveConsent(deps: IdentityDeps, tenant: Tenant, accountId:
 
 /**
  * Answers the request once: with an error, or with the assertion for this session and account
- * (recorded for single logout). Undefined if it was answered already.
+ * (recorded for single logout). Undefined if it was answered already (or, `unrecorded`, if its ID
+ * was recorded before: a replay).
  */
 export async function answer(
   ctx: Context,
@@ -184,6 +203,8 @@ export async function answer(
   pending: PendingRequest,
   outcome: { error: SpidError } | { session: Session; account: Account },
   by: Actor,
+  /** A request checked a moment ago and not recorded yet: recorded here, answered, with the answer. */
+  unrecorded?: SamlRequestRow,
 ): Promise<Answer | undefined> {
   const { deps, tenant } = ctx;
   const now = deps.clock.now();
@@ -194,7 +215,8 @@ export async function answer(
   // One transaction: the request marked answered, the session recorded for single logout, the
   // audit entry. Signing comes after it, so that no transaction waits on the thread pool.
   const answered = await deps.repos.atomically(async (repos) => {
-    if (!(await repos.saml.answerRequest(tenant.id, ticket, now))) return false;
+    const marked = unrecorded ? await repos.saml.insertRequest({ ...unrecorded, answered_at: now }) : await repos.saml.answerRequest(tenant.id, ticket, now);
+    if (!marked) return false;
     if ("error" in outcome) {
       await recordAuditBy(repos, deps.clock, by, { tenantId: tenant.id, type: "saml.failed", data: { sp: pending.spEntityId, error: outcome.error.statusMessage } });
       return true;

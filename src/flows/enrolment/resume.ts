@@ -31,7 +31,7 @@ export async function resumeEnrolment(
     await attemptFailed(services.attempts, tenant.policy.lockout, subject, services.clock.now());
     throw new TesseraError("login.invalid_credentials", "wrong e-mail address or password", { status: 401 });
   }
-  await attemptSucceeded(services.attempts, subject);
+  await attemptSucceeded(services.attempts, subject, services.clock.now());
 
   const row = await services.store.repos.flows.latestOf(tenant.id, accountId, ENROLMENT);
   if (!row) throw new TesseraError("enrol.resume.none", "no request for this account", { status: 404 });

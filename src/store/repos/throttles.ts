@@ -20,10 +20,6 @@ const recordFailure = prepared((db, p: { key: string; now: number; windowStart: 
     )
     .returningAll();
 });
-const forgive = prepared((db, p: { key: string }) =>
-  db.updateTable("throttles").set({ failures: sql<number>`failures - 1` }).where("key", "=", p.key).where("failures", ">", sql.lit(0)),
-);
-const reset = prepared((db, p: { key: string }) => db.deleteFrom("throttles").where("key", "=", p.key));
 
 /** Failed-attempt counters in the database: shared by every node without anything else. */
 export function throttleRepo(db: Kysely<Database>) {
@@ -42,17 +38,30 @@ export function throttleRepo(db: Kysely<Database>) {
       return row;
     },
 
-    async forgive(key: string): Promise<void> {
-      await forgive(db, { key });
+    /**
+     * In one statement: one failure taken back from each of `forgive` (never below zero), and
+     * `reset` cleared (no failures, no lock, its window begun anew at `now`; the row stays until
+     * the clean-up job removes idle counters).
+     */
+    async giveBack(change: { forgive: readonly string[]; reset?: string }, now: number): Promise<void> {
+      const reset = change.reset ?? null;
+      const isReset = sql<boolean>`key = ${reset}`;
+      await db
+        .updateTable("throttles")
+        .set({
+          failures: sql<number>`case when ${isReset} then 0 else failures - 1 end`,
+          locked_until: sql<number | null>`case when ${isReset} then null else locked_until end`,
+          window_started_at: sql<number>`case when ${isReset} then ${now} else window_started_at end`,
+        })
+        .where("key", "in", [...change.forgive, ...(reset === null ? [] : [reset])])
+        .where((eb) => eb.or([sql<boolean>`key = ${reset}`, eb("failures", ">", 0)]))
+        .execute();
     },
 
     async lock(key: string, until: number): Promise<void> {
       await db.updateTable("throttles").set({ locked_until: until }).where("key", "=", key).execute();
     },
 
-    async reset(key: string): Promise<void> {
-      await reset(db, { key });
-    },
 
     async deleteIdleSince(before: number): Promise<void> {
       await db

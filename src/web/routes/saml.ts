@@ -9,17 +9,19 @@ import type { Delivery } from "../../federation/saml/receive.ts";
 import {
   type Answer,
   answer,
+  checkAuthnRequest,
   giveConsent,
   hasConsent,
   type IdpEndpoints,
   pendingRequest,
   type PendingRequest,
-  receiveAuthnRequest,
+  type Reception,
+  recordRequest,
   releasedAttributes,
   sessionMeets,
 } from "../../federation/saml/sso.ts";
 import { findAccount } from "../../identity/accounts.ts";
-import { revokeSession } from "../../identity/sessions.ts";
+import { type FoundSession, revokeSession } from "../../identity/sessions.ts";
 import type { MessageKey } from "../../shared/i18n/translate.ts";
 import type { Tenant } from "../../tenants/tenant.ts";
 import { html } from "../browser-flows.ts";
@@ -75,57 +77,76 @@ export function samlRoutes(services: WebServices) {
     return sendAnswer(request, reply, sent, pending.spName);
   }
 
-  /** Where a request stands: answered, timed out, waiting for sign-in or consent, or ready. */
-  async function proceed(request: FastifyRequest, reply: FastifyReply, ticket: string, received?: PendingRequest) {
+  /** What a request needs next in this browser: a sign-in (at this level), the consent, or its answer. */
+  async function nextFor(request: FastifyRequest, pending: PendingRequest): Promise<{ signInAt: number } | { consent: FoundSession } | { answer: Parameters<typeof answer>[3] }> {
     const tenant = request.tenant!;
-    let pending = received;
+    if (services.clock.now() > pending.deadline) return { answer: { error: spidError(21, "the sign-in took too long") } };
+    const session = request.session ?? undefined;
+    // Where two factors are mandatory no service provider gets a session with fewer.
+    const floor = minimumSessionLevel(tenant);
+    if (!sessionMeets(pending, session, floor)) return { signInAt: Math.max(pending.level.signInAt, floor) };
+    // As read with the session, at the start of this request: nothing here has changed it since.
+    const { account } = session;
+    if (account.state !== "active") return { answer: { error: spidError(20, "the identity is not yet usable (awaiting proofing)") } };
+    // Tessera's identities are personal ones: none is of a professional or legal person's type.
+    if (pending.purpose) return { answer: { error: spidError(30, `the service asks for an identity of type ${pending.purpose}`) } };
+    if (!(await hasConsent(deps, tenant, account.id, pending))) return { consent: session };
+    return { answer: { session, account } };
+  }
+
+  /** Where a recorded request stands: answered, or waiting for sign-in or consent, or ready. */
+  async function proceed(request: FastifyRequest, reply: FastifyReply, ticket: string, recorded?: PendingRequest) {
+    const tenant = request.tenant!;
+    let pending = recorded;
     if (!pending) {
       const found = await pendingRequest(deps, tenant, ticket);
       if (!found) return errorOnPage(request, reply, 404, request.t("saml.request_not_found"));
       if (found.row.answered_at !== null) return errorOnPage(request, reply, 409, request.t("saml.already_answered"));
       pending = found.pending;
     }
-    if (services.clock.now() > pending.deadline) return answerOnce(request, reply, ticket, pending, { error: spidError(21, "the sign-in took too long") });
-    const session = request.session ?? undefined;
-    // Where two factors are mandatory no service provider gets a session with fewer.
-    const floor = minimumSessionLevel(tenant);
-    if (!sessionMeets(pending, session, floor)) {
-      const query = new URLSearchParams({ level: String(Math.max(pending.level.signInAt, floor)), return_to: ticketPath(tenant, ticket) });
+    const next = await nextFor(request, pending);
+    if ("answer" in next) return answerOnce(request, reply, ticket, pending, next.answer);
+    if ("signInAt" in next) {
+      const query = new URLSearchParams({ level: String(next.signInAt), return_to: ticketPath(tenant, ticket) });
       return reply.redirect(`/t/${tenant.id}/login?${query.toString()}`, 303);
     }
-    // As read with the session, at the start of this request: nothing here has changed it since.
-    const { account } = session;
-    if (account.state !== "active") return answerOnce(request, reply, ticket, pending, { error: spidError(20, "the identity is not yet usable (awaiting proofing)") });
-    // Tessera's identities are personal ones: none is of a professional or legal person's type.
-    if (pending.purpose) return answerOnce(request, reply, ticket, pending, { error: spidError(30, `the service asks for an identity of type ${pending.purpose}`) });
-    if (!(await hasConsent(deps, tenant, account.id, pending))) {
-      const attributes = releasedAttributes(pending, account).map((a) => ({ label: request.t(`saml.attribute.${a.name}` as MessageKey), value: a.value }));
-      return html(
-        reply,
-        200,
-        attributeConsentPage(pageContext(request), {
-          action: `${ticketPath(tenant, ticket)}/consent`,
-          csrf: consentMac(ticket, session.id),
-          serviceName: pending.spName,
-          entityId: pending.spEntityId,
-          attributes,
-        }),
-      );
-    }
-    return answerOnce(request, reply, ticket, pending, { session, account });
+    const attributes = releasedAttributes(pending, next.consent.account).map((a) => ({ label: request.t(`saml.attribute.${a.name}` as MessageKey), value: a.value }));
+    return html(
+      reply,
+      200,
+      attributeConsentPage(pageContext(request), {
+        action: `${ticketPath(tenant, ticket)}/consent`,
+        csrf: consentMac(ticket, next.consent.id),
+        serviceName: pending.spName,
+        entityId: pending.spEntityId,
+        attributes,
+      }),
+    );
   }
 
   async function sso(request: FastifyRequest, reply: FastifyReply, delivery: Delivery) {
-    const received = await receiveAuthnRequest(await contextOf(request), delivery);
-    if (received.type === "refused") return refused(request, reply, received.error);
-    if (received.type === "answer") {
-      request.log.info({ saml: received.error.message }, "SAML request answered with an error");
-      return sendAnswer(request, reply, received.answer);
-    }
+    const ctx = await contextOf(request);
+    const checked = await checkAuthnRequest(ctx, delivery);
+    if (checked.type === "refused") return refused(request, reply, checked.error);
+    const answered = (reception: Extract<Reception, { type: "answer" }>) => {
+      request.log.info({ saml: reception.error.message }, "SAML request answered with an error");
+      return sendAnswer(request, reply, reception.answer);
+    };
+    if (checked.type === "answer") return answered(checked);
     // A cross-site POST carries no SameSite=Lax cookie: the browser comes back by GET, which does.
-    if (delivery.binding === "post") return reply.redirect(ticketPath(request.tenant!, received.ticket), 303);
+    if (delivery.binding === "redirect") {
+      const next = await nextFor(request, checked.pending);
+      // Nothing to ask (signed in, consent given): the request recorded and answered in one transaction.
+      if ("answer" in next) {
+        const sent = await answer(ctx, checked.row.ticket, checked.pending, next.answer, actorOf(request), checked.row);
+        return sent ? sendAnswer(request, reply, sent, checked.pending.spName) : answered(await checked.replay());
+      }
+    }
+    const recorded = await recordRequest(ctx, checked);
+    if (recorded.type === "answer") return answered(recorded);
+    if (delivery.binding === "post") return reply.redirect(ticketPath(request.tenant!, recorded.ticket), 303);
     // Recorded by this request a moment ago, unanswered: not read back.
-    return proceed(request, reply, received.ticket, received.pending);
+    return proceed(request, reply, recorded.ticket, recorded.pending);
   }
 
   function sendLogout(request: FastifyRequest, reply: FastifyReply, outcome: LogoutOutcome) {

@@ -65,7 +65,7 @@ export function checkIdentity(attempts: AttemptStore, clockNow: () => number): S
       if (!isCalendarDate(input.document_expiry_date)) return;
       const who = activationSubject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "activation.wrong_expiry")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      else if (outcome.type !== "reject") await attemptSucceeded(attempts, who);
+      else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

@@ -81,7 +81,7 @@ export function choosePassword(outside: { attempts: AttemptStore; clockNow: () =
       const who = activationSubject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip);
       // Only a wrong current password was a guess; a new one that breaks a rule gives its booking back.
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_credentials")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      else await attemptSucceeded(attempts, who);
+      else await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

@@ -99,7 +99,7 @@ export function setCredentials(outside: CredentialsOutside): StepDefinition<Enro
       const who = subject(ctx.tenant.id, input, ctx.by.ip);
       const wrongPassword = outcome.type === "reject" && outcome.errors.some((e) => e.code === "login.invalid_credentials");
       if (wrongPassword) await attemptFailed(outside.attempts, ctx.tenant.policy.lockout, who, outside.clockNow());
-      else if (outcome.type !== "reject") await attemptSucceeded(outside.attempts, who);
+      else if (outcome.type !== "reject") await attemptSucceeded(outside.attempts, who, outside.clockNow());
     },
   };
 }

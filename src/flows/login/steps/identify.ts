@@ -86,7 +86,7 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
       const who = subject(ctx.tenant, input, ctx.by.ip);
       const wrong = outcome.type === "reject" && outcome.errors.some((e) => WRONG.has(e.code));
       if (wrong) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      else await attemptSucceeded(attempts, who);
+      else await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

@@ -46,7 +46,7 @@ export function linkWithPassword(attempts: AttemptStore, clockNow: () => number)
     async settle(ctx, _input, outcome) {
       const who = subject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_credentials")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      else if (outcome.type !== "reject") await attemptSucceeded(attempts, who);
+      else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

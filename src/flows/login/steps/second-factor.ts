@@ -120,7 +120,7 @@ export function secondFactor(attempts: AttemptStore, clockNow: () => number): St
       const who = subject(ctx.tenant.id, ctx.flow.accountId, ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_code")) {
         await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who);
+      } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

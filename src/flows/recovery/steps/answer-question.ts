@@ -53,7 +53,7 @@ export function answerQuestion(attempts: AttemptStore, clockNow: () => number): 
       const who = subject(ctx.tenant.id, ctx.flow.data.identifier ?? "", ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "wrong_answer")) {
         await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
-      } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who);
+      } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
   };
 }

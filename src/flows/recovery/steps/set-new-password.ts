@@ -17,7 +17,7 @@ import { formatDate } from "../../../shared/i18n/dates.ts";
  * told by e-mail, and a sign-in lock on the identifier is lifted: whoever proved two factors may
  * sign in again at once.
  */
-export function setNewPassword(outside: { attempts: AttemptStore; pki: PkiRuntime }): StepDefinition<RecoveryData, { password: string }, Reissue> {
+export function setNewPassword(outside: { attempts: AttemptStore; clockNow: () => number; pki: PkiRuntime }): StepDefinition<RecoveryData, { password: string }, Reissue> {
   const { attempts } = outside;
   const keys = reissueOnReset(outside.pki);
   return {
@@ -57,7 +57,7 @@ export function setNewPassword(outside: { attempts: AttemptStore; pki: PkiRuntim
     async settle(ctx, _input, outcome, reissue) {
       await keys.settle(ctx.tenant, outcome.type === "reject", reissue);
       if (outcome.type === "finish" && ctx.flow.data.identifier) {
-        await attemptSucceeded(attempts, { tenantId: ctx.tenant.id, identifier: ctx.flow.data.identifier, ip: ctx.by.ip ?? "unknown" });
+        await attemptSucceeded(attempts, { tenantId: ctx.tenant.id, identifier: ctx.flow.data.identifier, ip: ctx.by.ip ?? "unknown" }, outside.clockNow());
       }
     },
   };
