@@ -177,8 +177,10 @@ export function postgresConnection(url: string): { connectionString: string; opt
  * named after its SQL, so that the server parses and plans it the first time this connection runs
  * it and only binds and executes it after (Kysely sends the same few hundred statements over and
  * over). A plan that a migration made by another node invalidated ("cached plan must not change
- * result type", after a column was added under a `select *`) fails once: the connection then
- * forgets everything it prepared, so that each statement is prepared anew at its next run.
+ * result type", after a column was added under a `select *`) fails once, and ends the connection:
+ * the pool replaces it with a new one, which prepares everything anew. (Forgetting the plans on
+ * the same connection would need a DEALLOCATE, which fails inside the transaction the error has
+ * just aborted.)
  */
 class PreparingClient extends pg.Client {
   override query(...args: unknown[]): never {
@@ -188,16 +190,9 @@ class PreparingClient extends pg.Client {
     if (!named) return run(...args) as never;
     const result = run({ name: statementName(text), text, values }) as Promise<unknown>;
     return result.catch((err: unknown) => {
-      if ((err as { code?: string }).code === "0A000" && /cached plan/.test((err as Error).message)) this.#forgetPrepared();
+      if ((err as { code?: string }).code === "0A000" && /cached plan/.test((err as Error).message)) this.end().catch(() => {});
       throw err;
     }) as never;
-  }
-
-  #forgetPrepared(): void {
-    const connection = (this as unknown as { connection: { parsedStatements: Record<string, string>; submittedNamedStatements?: Record<string, string> } }).connection;
-    connection.parsedStatements = {};
-    if (connection.submittedNamedStatements) connection.submittedNamedStatements = {};
-    (super.query as (text: string) => Promise<unknown>).call(this, "deallocate all").catch(() => {});
   }
 }
 

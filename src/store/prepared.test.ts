@@ -43,19 +43,21 @@ describe.runIf(dialects.includes("postgres" as never))("prepared statements on P
   let store: Store;
   afterEach(async () => store?.close());
 
-  it("survive a column added by another node's migration: one failure, then prepared anew", async () => {
+  it("survive a column added by another node's migration: one failure, then the connection replaced", async () => {
     store = await freshStore("postgres");
-    // One connection, so that the statement prepared is the one run again.
     const selectAll = prepared((db, p: { id: string }) => db.selectFrom("tenants").selectAll().where("id", "=", p.id));
     await addTenant(store, "alpha");
+    // One connection, so that the statement prepared is the one run again.
     await store.db.connection().execute(async (db) => {
       expect((await selectAll(db, { id: "alpha" })).rows).toHaveLength(1);
       await sql`alter table tenants add column extra text default 'x'`.execute(db);
       // PostgreSQL refuses the plan it cached for the old row type, once…
       await expect(selectAll(db, { id: "alpha" })).rejects.toThrow(/cached plan must not change result type/);
-      // …and the connection, having forgotten what it prepared, prepares it again.
-      const rows = (await selectAll(db, { id: "alpha" })).rows as unknown as Record<string, unknown>[];
-      expect(rows[0]?.extra).toBe("x");
     });
+    // …and the pool, that connection ended, runs the statement on a new one, which prepares it anew.
+    for (let i = 0; i < 3; i++) {
+      const rows = (await selectAll(store.db, { id: "alpha" })).rows as unknown as Record<string, unknown>[];
+      expect(rows[0]?.extra).toBe("x");
+    }
   });
 });

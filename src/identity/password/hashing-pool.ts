@@ -40,7 +40,6 @@ const WORKER = new URL("./hashing-worker.mjs", import.meta.url);
 let lanes: Lane[] | undefined;
 const queue: Job[] = [];
 const stats: HashingStats = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0, queued: 0 };
-let nextId = 0;
 
 function startLane(): Lane {
   const lane: Lane = { worker: new Worker(WORKER), job: undefined };
@@ -77,7 +76,7 @@ function dispatch(): void {
     if (!job) break;
     lane.job = job;
     lane.worker.ref();
-    lane.worker.postMessage({ id: nextId++, ...job.message });
+    lane.worker.postMessage(job.message);
   }
   for (const lane of lanes) if (!lane.job) lane.worker.unref();
   stats.queued = queue.length;

@@ -5,13 +5,13 @@ import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
 import { hashSync, verifySync } from "@node-rs/argon2";
 
-parentPort.on("message", ({ id, op, secret, phc, options }) => {
+parentPort.on("message", ({ op, secret, phc, options }) => {
   const started = performance.now();
   let reply;
   try {
-    reply = { id, result: op === "verify" ? verifySync(phc, secret) : hashSync(secret, options) };
+    reply = { result: op === "verify" ? verifySync(phc, secret) : hashSync(secret, options) };
   } catch (err) {
-    reply = { id, error: err instanceof Error ? err.message : String(err) };
+    reply = { error: err instanceof Error ? err.message : String(err) };
   }
   parentPort.postMessage({ ...reply, ms: performance.now() - started });
 });
