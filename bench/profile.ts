@@ -78,7 +78,7 @@ const top = (m: Map<string, number>, n: number) => [...m.entries()].filter(([k])
 console.log(`busy ms ${(busy / 1000).toFixed(0)}, per operation ${(busy / 1000 / result.count).toFixed(2)}`);
 const packageOf = (label: string) => /(nm\/(?:@[^/]+\/)?[^/ ]+|src\/[^/ ]+|node:[^ :/]+)/.exec(label)?.[1] ?? "(native or V8)";
 const packages = new Map<string, number>();
-for (const [k, v] of self) packages.set(packageOf(k), (packages.get(packageOf(k)) ?? 0) + v);
+for (const [k, v] of self) if (!k.startsWith("(idle)")) packages.set(packageOf(k), (packages.get(packageOf(k)) ?? 0) + v);
 console.log("BY PACKAGE\n" + top(packages, 20));
 console.log("SELF\n" + top(self, 30));
 console.log("INCLUSIVE\n" + top(inclusive, 50));
