@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { type Algorithm, hashRaw } from "@node-rs/argon2";
+import type { Algorithm } from "@node-rs/argon2";
+import { hashingPool } from "../identity/password/hashing-pool.ts";
 import { z } from "zod";
 import type { Secrets } from "../shared/crypto/secrets.ts";
 import type { PasswordPolicy } from "../tenants/policy.ts";
@@ -38,7 +39,7 @@ export const protectionOf = (stored: string | null): Protection | undefined => (
 
 /** The holder's half: argon2id of the password with the key's salt and cost (32 bytes). */
 export function passwordShare(password: string, protection: Protection): Promise<Buffer> {
-  return hashRaw(password, {
+  return hashingPool.hashRaw(password, {
     algorithm: ARGON2ID,
     salt: Buffer.from(protection.salt, "base64"),
     memoryCost: protection.memoryKiB,

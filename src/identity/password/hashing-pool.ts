@@ -12,9 +12,11 @@ import { Worker } from "node:worker_threads";
  *
  * Started on first use; an idle pool does not keep the process alive.
  */
+type Result = string | boolean | Uint8Array;
+
 interface Job {
-  message: { op: "hash" | "verify"; secret: string; phc?: string; options?: object };
-  resolve(value: string | boolean): void;
+  message: { op: "hash" | "hashRaw" | "verify"; secret: string; phc?: string; options?: object };
+  resolve(value: Result): void;
   reject(error: Error): void;
 }
 
@@ -43,7 +45,7 @@ const stats: HashingStats = { lanes: LANES, busySeconds: 0, verifications: 0, ha
 
 function startLane(): Lane {
   const lane: Lane = { worker: new Worker(WORKER), job: undefined };
-  lane.worker.on("message", (reply: { result?: string | boolean; error?: string; ms: number }) => {
+  lane.worker.on("message", (reply: { result?: Result; error?: string; ms: number }) => {
     const job = lane.job;
     lane.job = undefined;
     stats.busySeconds += reply.ms / 1000;
@@ -82,7 +84,7 @@ function dispatch(): void {
   stats.queued = queue.length;
 }
 
-function run<T extends string | boolean>(message: Job["message"]): Promise<T> {
+function run<T extends Result>(message: Job["message"]): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     queue.push({ message, resolve: resolve as Job["resolve"], reject });
     dispatch();
@@ -93,6 +95,11 @@ export const hashingPool = {
   hash(secret: string, options: object): Promise<string> {
     stats.hashes++;
     return run<string>({ op: "hash", secret, options });
+  },
+  /** argon2id's raw output (a signing key's share: pki/sole-control.ts). */
+  async hashRaw(secret: string, options: object): Promise<Buffer> {
+    stats.hashes++;
+    return Buffer.from(await run<Uint8Array>({ op: "hashRaw", secret, options }));
   },
   verify(phc: string, secret: string): Promise<boolean> {
     stats.verifications++;
