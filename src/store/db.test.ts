@@ -97,8 +97,12 @@ describe.each(dialects)("store on %s", (dialect) => {
       expect(await generateSchemaTypes(store.db), "run `npm run db:codegen`").toBe(committed);
     } else {
       // PostgreSQL reports its own type names; the shape (tables, columns, nullability) must agree.
+      // This store's schema only: other tests run beside it in schemas of their own, some altering their tables.
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
       const tables = await store.db.introspection.getTables();
-      for (const table of tables.filter((t) => !t.name.startsWith("kysely_"))) {
+      const mine = tables.filter((t) => t.schema === rows[0]!.schema && !t.name.startsWith("kysely_"));
+      expect(mine.map((t) => t.name)).toContain("accounts");
+      for (const table of mine) {
         for (const column of table.columns) {
           const type = `${column.dataType === "text" ? "string" : "number"}${column.isNullable ? " | null" : ""}`;
           const line = `  ${column.name}: ${column.hasDefaultValue || column.isAutoIncrementing ? `Generated<${type}>` : type};`;

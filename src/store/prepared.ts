@@ -36,3 +36,11 @@ export function prepared<P extends Record<string, unknown>, Q extends Compilable
 
 /** Marks a placeholder: a character no parameter value of Tessera's begins and ends with. */
 const MARK = "\u0000";
+
+/**
+ * An insert's row made of placeholders, column by column: the placeholders object has no keys of
+ * its own, so that `values(p)` would insert nothing; `columns` names every column the row has.
+ */
+export function placeholderRow<R>(p: R, columns: readonly (keyof R & string)[]): R {
+  return Object.fromEntries(columns.map((c) => [c, p[c]])) as R;
+}

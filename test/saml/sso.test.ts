@@ -25,13 +25,18 @@ const mario = {
   spidCode: "TESS0000000077",
 };
 
+/** The app, Mario with a password, and node-saml registered as the national tenant's service provider. */
+async function scene() {
+  t = await oidcTestApp();
+  await member(t, "national", mario);
+  const keys = await newKeyPair();
+  await registerSp(t, "national", spMetadata({ certificateBase64: keys.certificateBase64 }));
+  return nodeSamlSp(t.baseUrl, "national", keys);
+}
+
 describe("SAML single sign-on with node-saml as the service provider", () => {
   it("signs in through the login pages and the attribute consent; node-saml and xmlsec1 accept the response", async () => {
-    t = await oidcTestApp();
-    await member(t, "national", mario);
-    const keys = await newKeyPair();
-    await registerSp(t, "national", spMetadata({ certificateBase64: keys.certificateBase64 }));
-    const sp = await nodeSamlSp(t.baseUrl, "national", keys);
+    const sp = await scene();
     const browser = httpBrowser(t.baseUrl);
 
     const url = await sp.getAuthorizeUrlAsync("relay-1", undefined, {});
@@ -60,11 +65,7 @@ describe("SAML single sign-on with node-saml as the service provider", () => {
   });
 
   it("answers a signed-in browser at once, recording the request with its answer, and refuses the same request again (nr13)", async () => {
-    t = await oidcTestApp();
-    await member(t, "national", mario);
-    const keys = await newKeyPair();
-    await registerSp(t, "national", spMetadata({ certificateBase64: keys.certificateBase64 }));
-    const sp = await nodeSamlSp(t.baseUrl, "national", keys);
+    const sp = await scene();
     const browser = httpBrowser(t.baseUrl);
     let page = await browser.go(await sp.getAuthorizeUrlAsync("first", undefined, {}));
     page = await browser.submit(page, /\/login$/, { identifier: mario.identifier, password: PASSWORD });

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import type { Dialect } from "../dialect.ts";
-import { prepared } from "../prepared.ts";
+import { placeholderRow, prepared } from "../prepared.ts";
 import type { AuditEntriesTable, Database } from "../schema.gen.ts";
 
 export type AuditEntryRow = Selectable<AuditEntriesTable>;
@@ -16,7 +16,7 @@ const ENTRY_COLUMNS = ["tenant_id", "seq", "at", "type", "actor", "subject", "ip
 // Every audited action runs these (store/prepared.ts).
 const headOf = prepared((db, p: { tenantId: string }) => db.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", p.tenantId));
 const headLocked = prepared((db, p: { tenantId: string }) => db.selectFrom("audit_heads").select(["seq", "hash"]).where("tenant_id", "=", p.tenantId).forUpdate());
-const insertEntry = prepared((db, p: AuditEntryRow) => db.insertInto("audit_entries").values(Object.fromEntries(ENTRY_COLUMNS.map((c) => [c, p[c]])) as AuditEntryRow));
+const insertEntry = prepared((db, p: AuditEntryRow) => db.insertInto("audit_entries").values(placeholderRow(p, ENTRY_COLUMNS)));
 
 export function auditRepo(db: Kysely<Database>, dialect: Dialect) {
   // Inside a transaction, the heads this transaction has moved: its own (locked) rows, known

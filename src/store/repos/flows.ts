@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Dialect } from "../dialect.ts";
-import { prepared } from "../prepared.ts";
+import { placeholderRow, prepared } from "../prepared.ts";
 import type { Database, FlowsTable } from "../schema.gen.ts";
 
 export type FlowRow = Selectable<FlowsTable>;
@@ -8,7 +8,7 @@ export type FlowRow = Selectable<FlowsTable>;
 const FLOW_COLUMNS = ["id", "tenant_id", "kind", "channel", "state", "step", "data", "csrf_token", "account_id", "created_at", "updated_at", "expires_at"] as const;
 
 // Every step of every flow runs these (store/prepared.ts).
-const insertFlow = prepared((db, p: FlowRow) => db.insertInto("flows").values(Object.fromEntries(FLOW_COLUMNS.map((c) => [c, p[c]])) as FlowRow));
+const insertFlow = prepared((db, p: FlowRow) => db.insertInto("flows").values(placeholderRow(p, FLOW_COLUMNS)));
 const byId = prepared((db, p: { tenantId: string; id: string }) => db.selectFrom("flows").selectAll().where("tenant_id", "=", p.tenantId).where("id", "=", p.id));
 const byIdLocked = prepared((db, p: { tenantId: string; id: string }) => db.selectFrom("flows").selectAll().where("tenant_id", "=", p.tenantId).where("id", "=", p.id).forUpdate());
 

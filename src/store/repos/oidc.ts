@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import { prepared } from "../prepared.ts";
+import { placeholderRow, prepared } from "../prepared.ts";
 import type { ClientConsentsTable, Database, OidcClientsTable, OidcModelsTable, SigningKeysTable } from "../schema.gen.ts";
 
 export type SigningKeyRow = Selectable<SigningKeysTable>;
@@ -38,7 +38,7 @@ const MODEL_COLUMNS = ["tenant_id", "model", "id_hash", "payload", "grant_id", "
 const upsertModel = prepared((db, p: OidcModelRow) =>
   db
     .insertInto("oidc_models")
-    .values(Object.fromEntries(MODEL_COLUMNS.map((c) => [c, p[c]])) as OidcModelRow)
+    .values(placeholderRow(p, MODEL_COLUMNS))
     .onConflict((oc) =>
       oc.columns(["tenant_id", "model", "id_hash"]).doUpdateSet({
         payload: p.payload,

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import { prepared } from "../prepared.ts";
+import { placeholderRow, prepared } from "../prepared.ts";
 import type { Database, SamlConsentsTable, SamlCredentialsTable, SamlRequestsTable, SamlServiceProvidersTable, SamlSessionsTable } from "../schema.gen.ts";
 
 export type SamlCredentialRow = Selectable<SamlCredentialsTable>;
@@ -15,13 +15,13 @@ const spById = prepared((db, p: { tenantId: string; entityId: string }) => db.se
 const insertRequest = prepared((db, p: SamlRequestRow) =>
   db
     .insertInto("saml_requests")
-    .values(Object.fromEntries(REQUEST_COLUMNS.map((c) => [c, p[c]])) as SamlRequestRow)
+    .values(placeholderRow(p, REQUEST_COLUMNS))
     .onConflict((oc) => oc.columns(["tenant_id", "sp_entity_id", "request_id"]).doNothing()),
 );
 const answerRequest = prepared((db, p: { tenantId: string; ticket: string; now: number }) =>
   db.updateTable("saml_requests").set({ answered_at: p.now }).where("ticket", "=", p.ticket).where("tenant_id", "=", p.tenantId).where("answered_at", "is", null),
 );
-const insertSession = prepared((db, p: SamlSessionRow) => db.insertInto("saml_sessions").values(Object.fromEntries(SESSION_COLUMNS.map((c) => [c, p[c]])) as SamlSessionRow));
+const insertSession = prepared((db, p: SamlSessionRow) => db.insertInto("saml_sessions").values(placeholderRow(p, SESSION_COLUMNS)));
 const consentOf = prepared((db, p: { tenantId: string; accountId: string; entityId: string }) =>
   db.selectFrom("saml_consents").selectAll().where("tenant_id", "=", p.tenantId).where("account_id", "=", p.accountId).where("sp_entity_id", "=", p.entityId),
 );
