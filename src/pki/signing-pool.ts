@@ -44,7 +44,9 @@ function lane(): Lane {
   const fail = (error: Error) => {
     for (const waiting of made.pending.values()) waiting.reject(new KeystoreError(`signing worker failed: ${error.message}`));
     made.pending.clear();
-    if (lanes) lanes[lanes.indexOf(made)] = lane();
+    // Once: a worker that fails reports an error and then its exit.
+    const at = lanes?.indexOf(made) ?? -1;
+    if (at >= 0) lanes![at] = lane();
   };
   worker.on("error", fail);
   worker.on("exit", (code) => {

@@ -41,7 +41,7 @@ const WORKER = new URL("./hashing-worker.mjs", import.meta.url);
 
 let lanes: Lane[] | undefined;
 const queue: Job[] = [];
-const stats: HashingStats = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0, queued: 0 };
+const stats: Omit<HashingStats, "queued"> = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0 };
 
 function startLane(): Lane {
   const lane: Lane = { worker: new Worker(WORKER), job: undefined };
@@ -59,7 +59,9 @@ function startLane(): Lane {
   const replace = (error: Error) => {
     lane.job?.reject(error);
     lane.job = undefined;
-    if (lanes) lanes[lanes.indexOf(lane)] = startLane();
+    // Once: a worker that fails reports an error and then its exit.
+    const at = lanes?.indexOf(lane) ?? -1;
+    if (at >= 0) lanes![at] = startLane();
     dispatch();
   };
   lane.worker.on("error", replace);
@@ -81,7 +83,6 @@ function dispatch(): void {
     lane.worker.postMessage(job.message);
   }
   for (const lane of lanes) if (!lane.job) lane.worker.unref();
-  stats.queued = queue.length;
 }
 
 function run<T extends Result>(message: Job["message"]): Promise<T> {
@@ -106,6 +107,6 @@ export const hashingPool = {
     return run<boolean>({ op: "verify", phc, secret });
   },
   stats(): Readonly<HashingStats> {
-    return { ...stats };
+    return { ...stats, queued: queue.length };
   },
 };
