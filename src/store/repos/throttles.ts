@@ -54,7 +54,7 @@ export function throttleRepo(db: Kysely<Database>) {
           window_started_at: sql<number>`case when ${isReset} then ${now} else window_started_at end`,
         })
         .where("key", "in", [...change.forgive, ...(reset === null ? [] : [reset])])
-        .where((eb) => eb.or([sql<boolean>`key = ${reset}`, eb("failures", ">", 0)]))
+        .where((eb) => eb.or([isReset, eb("failures", ">", 0)]))
         .execute();
     },
 
