@@ -260,11 +260,14 @@ async function samlBuilderRate(seconds: number): Promise<number> {
   return n / seconds;
 }
 
-/** oidc-provider alone (bench/bare-provider.mjs): DESIGN.md's bar for client_credentials. */
-async function bareProvider(es256: number): Promise<Measure> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(import.meta.dirname, "bare-provider.mjs")], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * oidc-provider alone (bench/bare-provider.mjs): DESIGN.md's bar for client_credentials; and the
+ * same behind Fastify as Tessera mounts it, the ceiling of Tessera's stack.
+ */
+async function bareProvider(es256: number, behindFastify: boolean): Promise<Measure> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(import.meta.dirname, "bare-provider.mjs"), ...(behindFastify ? ["--behind-fastify"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
   try {
-    const [, issuer] = await waitForLine(child, /bare oidc-provider on (\S+)/);
+    const [, issuer] = await waitForLine(child, /bare oidc-provider.* on (\S+)/);
     const grants = (rate?: number) =>
       hammer({
         url: `${issuer}/token`,
@@ -276,7 +279,24 @@ async function bareProvider(es256: number): Promise<Measure> {
         seconds: SECONDS,
         ...(rate ? { rate } : {}),
       });
-    return measured("bare oidc-provider, client_credentials (ES256 JWT)", "memory", ...(await maxAndHalf(grants)), { primitive: "ES256 sign", rate: es256 });
+    const name = behindFastify ? "ceiling: bare oidc-provider behind Fastify (Tessera's mount), client_credentials" : "bare oidc-provider, client_credentials (ES256 JWT)";
+    return measured(name, "memory", ...(await maxAndHalf(grants)), { primitive: "ES256 sign", rate: es256 });
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+/**
+ * bench/least-login.ts: Fastify and one argon2id verification on the same lanes, nothing else,
+ * driven as Tessera's password login is. The login target is read against it.
+ */
+async function leastLogin(params: HashingParams, argon2id: number): Promise<Measure> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "least-login.ts"), JSON.stringify(params)], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const [, baseUrl] = await waitForLine(child, /least login on (\S+)/);
+    let next = 0;
+    const logins = (rate?: number) => hammer({ ...passwordLogins(baseUrl!, () => PASSWORD_USERS.from + (next++ % PASSWORD_USERS.count)), connections: CONNECTIONS, seconds: SECONDS, ...(rate ? { rate } : {}) });
+    return measured("ceiling: Fastify + one argon2id verify, nothing else (least-login.ts)", "none", ...(await maxAndHalf(logins)), { primitive: "argon2id verify", rate: argon2id, target: 0.9 });
   } finally {
     child.kill("SIGTERM");
   }
@@ -324,7 +344,7 @@ const primitives = {
 };
 console.log(JSON.stringify(primitives));
 
-const measures: Measure[] = [await bareProvider(raw.es256)];
+const measures: Measure[] = [await bareProvider(raw.es256, false), await bareProvider(raw.es256, true), await leastLogin(argon2Params, raw.argon2id)];
 for (const engine of ENGINES) measures.push(...(await measureEngine(engine, raw)));
 
 console.log(`
