@@ -13,9 +13,9 @@ import { type Clock, systemClock } from "./shared/clock.ts";
 import { resolveBaseUrl, type Settings, SettingsError } from "./shared/config/settings.ts";
 import { loadMasterKey, type MasterKey, MasterKeyError, masterKeyCheck } from "./shared/crypto/master-key.ts";
 import { createSecrets } from "./shared/crypto/secrets.ts";
-import { databaseAttemptStore, redisAttemptStore } from "./store/attempts.ts";
+import { databaseAttemptStore, fallingBackAttemptStore, redisAttemptStore } from "./store/attempts.ts";
 import { openStore, type Store } from "./store/db.ts";
-import { connectRedis } from "./store/redis.ts";
+import { connectRedis, type FallbackEvent, type RedisOrFallback, redisOrFallback } from "./store/redis.ts";
 import { wireDemoBroker } from "./demo/broker.ts";
 import { seedDemo } from "./demo/seed.ts";
 import { ensureDemoCertificates, seedDemoOrganizations } from "./demo/professionals.ts";
@@ -70,9 +70,13 @@ export async function startServer(
     await ensureDecoyHashes(store.repos, await listTenants(store.repos));
 
     let redis: Redis | undefined;
-    const redisErrors: Error[] = [];
+    let shared: RedisOrFallback | undefined;
+    // Heard before the application (and its logger) exists, told once it does.
+    const redisEvents: (Error | FallbackEvent)[] = [];
+    let tell = (event: Error | FallbackEvent) => void redisEvents.push(event);
     if (settings.redisUrl) {
-      redis = connectRedis(settings.redisUrl, (err) => redisErrors.push(err));
+      redis = connectRedis(settings.redisUrl, (err) => tell(err));
+      shared = redisOrFallback(redis, (event) => tell(event));
       const client = redis;
       stops.push(() => client.quit());
     }
@@ -82,7 +86,7 @@ export async function startServer(
       clock,
       secrets,
       pki,
-      attempts: redis ? redisAttemptStore(redis) : databaseAttemptStore(store.repos),
+      attempts: redis && shared ? fallingBackAttemptStore(redisAttemptStore(redis), databaseAttemptStore(store.repos), shared) : databaseAttemptStore(store.repos),
       devMode,
       oidcPrivateNetwork: settings.oidcPrivateNetwork ?? devMode,
       adminToken: settings.adminToken,
@@ -90,12 +94,16 @@ export async function startServer(
       logLevel: settings.logLevel,
       ...(options.logStream ? { logStream: options.logStream } : {}),
       trustProxy: settings.trustProxy,
-      rateLimit: { max: settings.rateLimitMax, windowSeconds: settings.rateLimitWindow, redis },
+      rateLimit: { max: settings.rateLimitMax, windowSeconds: settings.rateLimitWindow, shared: redis && shared ? { redis, run: shared } : undefined },
     };
     const app = await buildApp(appOptions);
     stops.push(() => app.close());
-    redis?.on("error", (err: Error) => app.log.warn({ err: err.message }, "redis unavailable"));
-    for (const err of redisErrors) app.log.warn({ err: err.message }, "redis unavailable");
+    tell = (event) => {
+      if (event instanceof Error) app.log.warn({ err: event.message }, "redis unavailable");
+      else if (event.kind === "fell_back") app.log.warn({ err: event.error }, "redis unavailable: rate limits counted by each node, sign-in attempts in the database, until it is back");
+      else app.log.warn("redis is back: rate limits and sign-in attempts counted in redis again");
+    };
+    for (const event of redisEvents.splice(0)) tell(event);
 
     const transports = buildTransports(settings);
     stops.push(() => transports.email?.close());

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { dialects, freshStore } from "../../test/helpers/stores.ts";
-import { databaseAttemptStore, redisAttemptStore } from "../store/attempts.ts";
+import { databaseAttemptStore, fallingBackAttemptStore, redisAttemptStore } from "../store/attempts.ts";
+import { connectRedis, redisOrFallback } from "../store/redis.ts";
 import { LockoutPolicy } from "../tenants/policy.ts";
 import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt, peekAttempt } from "./brute-force.ts";
 
@@ -26,6 +27,16 @@ const backends: [string, Backend][] = [
       return { store: databaseAttemptStore(s.repos), close: () => s.close() };
     },
   ]),
+  // Redis out of reach (nothing listens on port 1): the protection must hold on the database.
+  [
+    "redis down, sqlite standing in",
+    async () => {
+      const s = await freshStore("sqlite");
+      const down = connectRedis("redis://127.0.0.1:1", () => {});
+      const store = fallingBackAttemptStore(redisAttemptStore(down), databaseAttemptStore(s.repos), redisOrFallback(down, () => {}));
+      return { store, close: async () => (down.disconnect(), s.close()) };
+    },
+  ],
   ...(redis
     ? [["redis", async () => ({ store: redisAttemptStore(redis, `test:${randomBytes(6).toString("hex")}:`), close: async () => {} })] as [string, Backend]]
     : []),

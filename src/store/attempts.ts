@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AttemptCounter, AttemptStore } from "../identity/brute-force.ts";
 import type { Repos } from "./repos/index.ts";
+import type { RedisOrFallback } from "./redis.ts";
 
 /** Attempt counters in the database (the default): nothing else to run, shared by all nodes. */
 export function databaseAttemptStore(repos: Repos): AttemptStore {
@@ -103,5 +104,21 @@ export function redisAttemptStore(redis: Redis, prefix = "tessera:attempts:"): A
       // single Redis (what Tessera runs with) takes either.
       await redis.eval(GIVE_BACK, change.forgive.length, ...change.forgive.map((k) => prefix + k), change.reset ? prefix + change.reset : "");
     },
+  };
+}
+
+/**
+ * Redis's counters while Redis answers, the database's while it does not: brute-force protection
+ * must hold through a Redis outage (failing open would hand an attacker unlimited guesses, failing
+ * closed would lock every user out). Failures counted during the outage stay in the database;
+ * once Redis is back it counts alone again, so an outage gives an attacker at most one extra
+ * window's worth of guesses, never an unlimited number.
+ */
+export function fallingBackAttemptStore(shared: AttemptStore, fallback: AttemptStore, run: RedisOrFallback): AttemptStore {
+  return {
+    counters: (keys) => run(() => shared.counters(keys), () => fallback.counters(keys)),
+    recordFailure: (key, now, windowMs) => run(() => shared.recordFailure(key, now, windowMs), () => fallback.recordFailure(key, now, windowMs)),
+    lock: (key, until, now) => run(() => shared.lock(key, until, now), () => fallback.lock(key, until, now)),
+    giveBack: (change, now) => run(() => shared.giveBack(change, now), () => fallback.giveBack(change, now)),
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { connectRedis, type FallbackEvent, redisOrFallback } from "../../src/store/redis.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { type TestApp, testApp } from "../helpers/app.ts";
 
@@ -271,7 +272,7 @@ const redisEnabled = Boolean(process.env.CI || process.env.TESSERA_TEST_REDIS);
 describe.skipIf(!redisEnabled)("rate limiting with Redis", () => {
   it("shares one client's count between two nodes", async () => {
     const redis = new Redis(redisUrl);
-    const options = { trustProxy: 1, rateLimit: { max: 3, windowSeconds: 60, redis } };
+    const options = { trustProxy: 1, rateLimit: { max: 3, windowSeconds: 60, shared: { redis, run: redisOrFallback(redis, () => {}) } } };
     const a = await testApp(options);
     const b = await testApp(options);
     t = a;
@@ -288,6 +289,28 @@ describe.skipIf(!redisEnabled)("rate limiting with Redis", () => {
       await b.app.close();
       await b.store.close();
       await redis.quit();
+    }
+  });
+});
+
+describe("rate limiting while Redis is down", () => {
+  it("counts on each node instead, says so once, and still answers 429 with Retry-After", async () => {
+    // Nothing listens on port 1: the client never connects.
+    const redis = connectRedis("redis://127.0.0.1:1", () => {});
+    const events: FallbackEvent[] = [];
+    t = await testApp({ trustProxy: 1, rateLimit: { max: 3, windowSeconds: 60, shared: { redis, run: redisOrFallback(redis, (e) => events.push(e)) } } });
+    try {
+      const client = { "x-forwarded-for": "10.9.8.7" };
+      const started = performance.now();
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push(await t.app.inject({ url: "/t/national/", headers: client }));
+      expect(statuses.map((r) => r.statusCode)).toEqual([200, 200, 200, 429]);
+      expect(Number(statuses[3]!.headers["retry-after"])).toBeGreaterThan(0);
+      // Not held up by reconnection attempts (each would wait seconds).
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(events).toEqual([{ kind: "fell_back", error: expect.stringMatching(/redis connection/) }]);
+    } finally {
+      redis.disconnect();
     }
   });
 });
