@@ -2,6 +2,7 @@ import type { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { ensureDecoyHashes } from "./identity/password/decoy.ts";
+import { hashingPool } from "./identity/password/hashing-pool.ts";
 import { sendPasswordExpiryReminders } from "./identity/password/expiry-reminders.ts";
 import { processExpiringEnrolments } from "./flows/enrolment/expiry.ts";
 import { purgeExpired } from "./jobs/maintenance.ts";
@@ -53,6 +54,7 @@ export async function startServer(
   options: { demo: boolean; logStream?: Writable; outboxIntervalMs?: number; /** Tests move time with their own clock. */ clock?: Clock },
 ): Promise<RunningServer> {
   const masterKey = loadMasterKey(settings.masterKey, settings.dataDir);
+  hashingPool.limitWait(settings.overloadHashingWait);
   const secrets = createSecrets(masterKey.key);
   const devMode = settings.devMode ?? options.demo;
   const store = openStore(settings.databaseUrl, { poolSize: settings.databasePoolSize });
@@ -94,6 +96,7 @@ export async function startServer(
       logLevel: settings.logLevel,
       ...(options.logStream ? { logStream: options.logStream } : {}),
       trustProxy: settings.trustProxy,
+      overload: { maxEventLoopDelayMs: settings.overloadEventLoopDelay },
       rateLimit: { max: settings.rateLimitMax, windowSeconds: settings.rateLimitWindow, shared: redis && shared ? { redis, run: shared } : undefined },
     };
     const app = await buildApp(appOptions);

@@ -6,6 +6,7 @@ import multipart from "@fastify/multipart";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { i18nPlugin } from "./plugins/i18n.ts";
 import { metricsPlugin } from "./plugins/metrics.ts";
+import { type OverloadOptions, overloadPlugin } from "./plugins/overload.ts";
 import { type RateLimitOptions, rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { sessionScope } from "./plugins/session.ts";
@@ -49,6 +50,8 @@ export interface AppOptions extends WebServices {
   logStream?: Writable;
   trustProxy: number;
   rateLimit: RateLimitOptions;
+  /** Load shedding (settings: overloadEventLoopDelay); off when absent. */
+  overload?: OverloadOptions;
   /** The OpenID providers may call relying parties on private networks (settings: oidcPrivateNetwork). */
   oidcPrivateNetwork?: boolean;
   /** Bearer token of the admin API; without it the admin API is off. */
@@ -99,6 +102,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(securityPlugin, { https: options.publicUrl.current.startsWith("https://") });
   await app.register(metricsPlugin, { statements: () => options.store.statements() });
   await app.register(i18nPlugin);
+  // Before the rate limit: an overloaded node refuses before it counts (Redis) or looks anything up.
+  await app.register(overloadPlugin, options.overload ?? { maxEventLoopDelayMs: 0 });
   await app.register(rateLimitPlugin, options.rateLimit);
 
   app.setErrorHandler((error, request, reply) => renderError(request, reply, error));

@@ -54,10 +54,16 @@ const HTTP_MESSAGES: Partial<Record<number, MessageKey>> = {
  */
 export function renderError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const { status, message } = describe(request, error);
-  if (status >= 500) request.log.error({ err: error }, "request failed");
+  const overloaded = error instanceof TesseraError && error.code === "service.overloaded";
+  // A refusal under overload is the plan working, counted in /metrics: a log line each would add to the load.
+  if (status >= 500 && !overloaded) request.log.error({ err: error }, "request failed");
   else request.log.info({ status, code: (error as { code?: string }).code }, "request rejected");
 
   reply.code(status);
+  // When to come back, for a refusal that will pass by itself (RFC 9110 §10.2.3).
+  if ((status === 429 || status === 503) && error instanceof TesseraError && typeof error.params.seconds === "number") {
+    reply.header("retry-after", String(error.params.seconds));
+  }
   if (wantsHtml(request)) {
     return reply
       .type("text/html; charset=utf-8")

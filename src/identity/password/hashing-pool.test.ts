@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { hashingPool } from "./hashing-pool.ts";
+import { TesseraError } from "../../shared/errors.ts";
 import { hashSecret, verifySecret } from "./hashing.ts";
 
 const CHEAP = { memoryKiB: 8192, iterations: 1, parallelism: 1 };
@@ -28,5 +29,33 @@ describe("the password-hashing lanes", () => {
     expect(await verifySecret("not a hash at all", "x")).toBe(false);
     const h = await hashSecret("still here", CHEAP);
     expect(await verifySecret(h, "still here")).toBe(true);
+  });
+
+  it("refuse work that would wait too long for a lane (503, try again), not answer it as a wrong password", async () => {
+    const h = await hashSecret("under load", CHEAP);
+    const lanes = hashingPool.stats().lanes;
+    const before = hashingPool.stats().refused;
+    hashingPool.limitWait(1);
+    try {
+      // Many more at once than there are lanes: the first fill the lanes and queue, later ones
+      // would wait several jobs' time.
+      const outcomes = await Promise.allSettled(Array.from({ length: lanes * 6 }, () => verifySecret(h, "under load")));
+      const refused = outcomes.filter((o) => o.status === "rejected").map((o) => (o as PromiseRejectedResult).reason as TesseraError);
+      const answered = outcomes.filter((o) => o.status === "fulfilled").map((o) => (o as PromiseFulfilledResult<boolean>).value);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(answered.length).toBeGreaterThanOrEqual(lanes);
+      // Those that ran were right; none of the refused turned into "no match".
+      expect(answered.every((v) => v === true)).toBe(true);
+      for (const error of refused) {
+        expect(error).toBeInstanceOf(TesseraError);
+        expect(error).toMatchObject({ code: "service.overloaded", status: 503, params: { seconds: 1 } });
+      }
+      expect(hashingPool.stats().refused - before).toBe(refused.length);
+    } finally {
+      hashingPool.limitWait(0);
+    }
+    // The limit lifted, the same burst is all answered.
+    const all = await Promise.all(Array.from({ length: lanes * 6 }, () => verifySecret(h, "under load")));
+    expect(all.every((v) => v === true)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { TesseraError } from "../../shared/errors.ts";
 
 /**
  * The worker threads that compute argon2id: a lane per core (at most 8), each one hash at a time,
@@ -34,6 +35,8 @@ export interface HashingStats {
   hashes: number;
   /** Jobs waiting for a lane now. */
   queued: number;
+  /** Jobs refused because the queue would have kept them waiting too long (`limitWait`). */
+  refused: number;
 }
 
 const LANES = Math.max(1, Math.min(8, availableParallelism()));
@@ -41,7 +44,11 @@ const WORKER = new URL("./hashing-worker.mjs", import.meta.url);
 
 let lanes: Lane[] | undefined;
 const queue: Job[] = [];
-const stats: Omit<HashingStats, "queued"> = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0 };
+const stats: Omit<HashingStats, "queued"> = { lanes: LANES, busySeconds: 0, verifications: 0, hashes: 0, refused: 0 };
+/** Milliseconds a job has lately taken on its lane (a moving average), to foresee a queue's wait. */
+let msPerJob: number | undefined;
+/** The longest a new job may expect to wait for a lane; 0: no limit. */
+let maxWaitMs = 0;
 
 function startLane(): Lane {
   const lane: Lane = { worker: new Worker(WORKER), job: undefined };
@@ -49,6 +56,7 @@ function startLane(): Lane {
     const job = lane.job;
     lane.job = undefined;
     stats.busySeconds += reply.ms / 1000;
+    msPerJob = msPerJob === undefined ? reply.ms : msPerJob * 0.9 + reply.ms * 0.1;
     if (job) {
       if (reply.error !== undefined) job.reject(new Error(reply.error));
       else job.resolve(reply.result!);
@@ -85,7 +93,21 @@ function dispatch(): void {
   for (const lane of lanes) if (!lane.job) lane.worker.unref();
 }
 
+/** How long a job queued now would wait for a lane, from the queue ahead of it. */
+function expectedWaitMs(): number {
+  if (msPerJob === undefined || queue.length < LANES) return 0;
+  return Math.floor(queue.length / LANES) * msPerJob;
+}
+
 function run<T extends Result>(message: Job["message"]): Promise<T> {
+  const wait = expectedWaitMs();
+  if (maxWaitMs > 0 && wait > maxWaitMs) {
+    // Overloaded: saying so now (503, try again shortly) beats a sign-in that times out in a
+    // queue growing faster than the lanes empty it. Nothing has been done yet, so nothing is
+    // half-written, and no failure is counted against the account.
+    stats.refused++;
+    return Promise.reject(new TesseraError("service.overloaded", `password hashing would wait ${Math.round(wait)} ms`, { status: 503, params: { seconds: Math.max(1, Math.ceil(wait / 1000)) } }));
+  }
   return new Promise<T>((resolve, reject) => {
     queue.push({ message, resolve: resolve as Job["resolve"], reject });
     dispatch();
@@ -108,5 +130,9 @@ export const hashingPool = {
   },
   stats(): Readonly<HashingStats> {
     return { ...stats, queued: queue.length };
+  },
+  /** Refuse jobs that would wait longer than `ms` for a lane (settings: overloadHashingWait); 0 never. */
+  limitWait(ms: number): void {
+    maxWaitMs = ms;
   },
 };

@@ -1,5 +1,6 @@
 import type { Algorithm } from "@node-rs/argon2";
 import type { PasswordPolicy } from "../../tenants/policy.ts";
+import { TesseraError } from "../../shared/errors.ts";
 import { hashingPool } from "./hashing-pool.ts";
 
 /**
@@ -24,7 +25,9 @@ export function hashSecret(secret: string, params: HashingParams): Promise<strin
 export async function verifySecret(phc: string, secret: string): Promise<boolean> {
   try {
     return await hashingPool.verify(phc, secret);
-  } catch {
+  } catch (err) {
+    // Overloaded lanes are not a wrong password: the request is refused, nothing counted.
+    if (err instanceof TesseraError) throw err;
     // A malformed stored hash never matches; it must not turn into a 500 either.
     return false;
   }

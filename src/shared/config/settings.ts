@@ -96,6 +96,20 @@ export const settingDefinitions = {
     default: undefined,
     doc: "PostgreSQL connections per node (by default twice the machine's cores plus one).",
   },
+  overloadEventLoopDelay: {
+    flag: "--overload-event-loop-delay <ms>",
+    env: "TESSERA_OVERLOAD_EVENT_LOOP_DELAY",
+    schema: z.coerce.number().int().min(0).max(60_000),
+    default: 200,
+    doc: "Answer new requests 503 with Retry-After while the event loop runs this late on average (milliseconds, over a quarter of a second): an overloaded node says so at once instead of letting requests time out. 0 turns it off. Health, readiness and metrics are always answered.",
+  },
+  overloadHashingWait: {
+    flag: "--overload-hashing-wait <ms>",
+    env: "TESSERA_OVERLOAD_HASHING_WAIT",
+    schema: z.coerce.number().int().min(0).max(60_000),
+    default: 1000,
+    doc: "Answer a request that must hash a password 503 with Retry-After when the password-hashing lanes' queue would keep it waiting longer than this (milliseconds). 0 turns it off.",
+  },
   devMode: {
     flag: "--dev-mode <on|off>",
     env: "TESSERA_DEV_MODE",

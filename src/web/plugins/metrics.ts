@@ -49,6 +49,16 @@ export const metricsPlugin = fp(
         this.set(performance.eventLoopUtilization().active / 1000);
       },
     });
+    new Gauge({
+      name: "tessera_requests_shed_total",
+      help: "Requests refused (503) because the node was overloaded: its event loop late, or the password-hashing queue too long.",
+      labelNames: ["reason"],
+      registers: [register],
+      collect() {
+        this.set({ reason: "event_loop" }, app.shed?.count ?? 0);
+        this.set({ reason: "password_hashing" }, hashingPool.stats().refused);
+      },
+    });
     // The password-hashing lanes: busy seconds over lanes × elapsed seconds is how saturated they were.
     new Gauge({
       name: "tessera_password_hashing_busy_seconds_total",

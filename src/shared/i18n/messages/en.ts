@@ -19,6 +19,7 @@ export const en = {
   "http.rate_limited": "Too many requests. Try again in {seconds|# second|# seconds}.",
   "http.server_error": "An unexpected error occurred. Please try again later.",
   "http.unavailable": "The service is temporarily unavailable. Please try again later.",
+  "service.overloaded": "The service is busy right now. Try again in {seconds|# second|# seconds}.",
   "tenant.not_found": "There is no identity service called “{tenant}” here.",
   "password.min_length": "At least {min} characters",
   "password.max_length": "At most {max} characters",

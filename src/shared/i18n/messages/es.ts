@@ -20,6 +20,7 @@ export const es: Catalogue = {
   "http.rate_limited": "Demasiadas solicitudes. Inténtalo de nuevo dentro de {seconds|# segundo|# segundos}.",
   "http.server_error": "Se ha producido un error inesperado. Inténtalo de nuevo más tarde.",
   "http.unavailable": "El servicio no está disponible temporalmente. Inténtalo de nuevo más tarde.",
+  "service.overloaded": "El servicio está muy ocupado en este momento. Inténtalo de nuevo dentro de {seconds|# segundo|# segundos}.",
   "tenant.not_found": "Aquí no existe ningún servicio de identidad llamado «{tenant}».",
   "password.min_length": "Al menos {min} caracteres",
   "password.max_length": "Como máximo {max} caracteres",

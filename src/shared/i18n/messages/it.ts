@@ -20,6 +20,7 @@ export const it: Catalogue = {
   "http.rate_limited": "Troppe richieste. Riprova tra {seconds|# secondo|# secondi}.",
   "http.server_error": "Si è verificato un errore imprevisto. Riprova più tardi.",
   "http.unavailable": "Il servizio è temporaneamente non disponibile. Riprova più tardi.",
+  "service.overloaded": "Il servizio è molto occupato in questo momento. Riprova tra {seconds|# secondo|# secondi}.",
   "tenant.not_found": "Qui non esiste un servizio di identità chiamato «{tenant}».",
   "password.min_length": "Almeno {min} caratteri",
   "password.max_length": "Al massimo {max} caratteri",
