@@ -40,8 +40,8 @@ describe("the password-hashing lanes", () => {
       // Many more at once than there are lanes: the first fill the lanes and queue, later ones
       // would wait several jobs' time.
       const outcomes = await Promise.allSettled(Array.from({ length: lanes * 6 }, () => verifySecret(h, "under load")));
-      const refused = outcomes.filter((o) => o.status === "rejected").map((o) => (o as PromiseRejectedResult).reason as TesseraError);
-      const answered = outcomes.filter((o) => o.status === "fulfilled").map((o) => (o as PromiseFulfilledResult<boolean>).value);
+      const refused = outcomes.filter((o) => o.status === "rejected").map((o) => (o).reason as TesseraError);
+      const answered = outcomes.filter((o) => o.status === "fulfilled").map((o) => (o).value);
       expect(refused.length).toBeGreaterThan(0);
       expect(answered.length).toBeGreaterThanOrEqual(lanes);
       // Those that ran were right; none of the refused turned into "no match".
