@@ -8,7 +8,8 @@ export interface Transports {
 }
 
 export interface EmailTransport {
-  send(message: { to: string; subject: string; text: string; html?: string | undefined }): Promise<void>;
+  /** `id` is the message's own id: the e-mail's Message-ID is made from it, the same on every attempt. */
+  send(message: { id: string; to: string; subject: string; text: string; html?: string | undefined }): Promise<void>;
   close(): void;
 }
 
@@ -28,9 +29,14 @@ export function smtpTransport(options: { url: string; from: string }): EmailTran
     if (!url.searchParams.has(name)) url.searchParams.set(name, String(ms));
   }
   const transporter = nodemailer.createTransport(url.toString());
+  // The sender's domain names the Message-IDs (RFC 5322 §3.6.4: unique left part, the domain right).
+  const domain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? "tessera.invalid";
   return {
-    async send(message) {
-      await transporter.sendMail({ from: options.from, ...message });
+    async send({ id, ...message }) {
+      // A retry after an answer that never came (the connection lost after the server took the
+      // message, or this node stopped before marking it sent) carries the same Message-ID, so the
+      // receiving side can tell it is the same message, not a second one.
+      await transporter.sendMail({ from: options.from, messageId: `<${id}@${domain}>`, ...message });
     },
     close: () => transporter.close(),
   };

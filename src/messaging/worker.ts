@@ -58,7 +58,7 @@ async function send(deps: OutboxDeps, transports: Transports, message: OutboxRow
   if (!message.body) throw new Error("message body missing");
   const body = openBody(deps.secrets, message.id, message.body);
   if (message.channel === "email") {
-    if (transports.email) await transports.email.send({ to: message.recipient, subject: body.subject ?? "", text: body.text, html: body.html });
+    if (transports.email) await transports.email.send({ id: message.id, to: message.recipient, subject: body.subject ?? "", text: body.text, html: body.html });
     else noTransport(devMode, "e-mail");
   } else {
     if (transports.sms) await transports.sms.send({ id: message.id, to: message.recipient, text: body.text });

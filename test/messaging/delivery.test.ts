@@ -52,6 +52,8 @@ describe.each(dialects)("message delivery on %s", (dialect) => {
     expect(mail!.html).toMatch(/<p>Il tuo codice di verifica è \d{6}<\/p>/);
     const [row] = await f.store.repos.outbox.list(f.tenant.id, { limit: 1 });
     expect(row).toMatchObject({ status: "sent", attempts: 1, body: null, last_error: null });
+    // Named after the message, so that a resend after a lost answer is recognisably the same.
+    expect(mail!.messageId).toBe(`<${row!.id}@tessera.example>`);
   });
 
   it("sends SMS through the HTTP gateway as JSON with the configured headers", async () => {
