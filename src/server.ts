@@ -112,6 +112,7 @@ export async function startServer(
     stops.push(() => transports.email?.close());
     const worker = startOutboxWorker(deps, transports, {
       devMode,
+      maxBackoffMs: settings.outboxMaxRetryDelay * 1000,
       ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}),
       onError: (err) => app.log.error({ err }, "outbox delivery round failed"),
     });

@@ -9,6 +9,8 @@ export interface DeliveryOptions {
   batch?: number;
   /** How long a claimed message is reserved for this node before another may retry it. */
   leaseMs?: number;
+  /** The longest one message may take to send before it counts as failed. */
+  sendTimeoutMs?: number;
   /** First retry delay; it doubles with each failure up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -18,9 +20,11 @@ export interface DeliveryOptions {
 
 /**
  * A claim's lease must outlast sending its whole batch, or another node would claim and send the
- * same messages again: 5 messages × at most 30 s each (the transports' own time limits) < 3 min.
+ * same messages again: the batch's messages go out together, each given at most `sendTimeoutMs`
+ * (the transports' own limits are shorter), well inside the lease. A node that dies holding a
+ * claim delays its messages by at most the lease, after which another node sends them.
  */
-const DEFAULTS = { batch: 5, leaseMs: 180_000, backoffMs: 5_000, maxBackoffMs: 300_000, giveUpAfterMs: 86_400_000 };
+const DEFAULTS = { batch: 5, leaseMs: 60_000, sendTimeoutMs: 30_000, backoffMs: 5_000, maxBackoffMs: 300_000, giveUpAfterMs: 86_400_000 };
 
 /**
  * Delivers the messages that are due, once each: every message is claimed by one node (see
@@ -29,29 +33,39 @@ const DEFAULTS = { batch: 5, leaseMs: 180_000, backoffMs: 5_000, maxBackoffMs: 3
  */
 export async function deliverDue(deps: OutboxDeps, transports: Transports, options: DeliveryOptions): Promise<number> {
   const o = { ...DEFAULTS, ...options };
-  const now = deps.clock.now();
-  const claimed = await deps.repos.outbox.claimDue(now, o.leaseMs, o.batch);
-  let delivered = 0;
-  for (const message of claimed) {
-    if (message.expires_at !== null && deps.clock.now() >= message.expires_at) {
-      await deps.repos.outbox.settle(message, { status: "expired", error: "expired before it could be sent" });
-      continue;
-    }
-    try {
-      await send(deps, transports, message, o.devMode);
-      await deps.repos.outbox.settle(message, { status: "sent", at: deps.clock.now(), keepBody: o.devMode });
-      delivered++;
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      if (deps.clock.now() - message.created_at > o.giveUpAfterMs) {
-        await deps.repos.outbox.settle(message, { status: "failed", error });
-      } else {
-        const delay = Math.min(o.backoffMs * 2 ** (message.attempts - 1), o.maxBackoffMs);
-        await deps.repos.outbox.settle(message, { status: "pending", nextAttemptAt: deps.clock.now() + delay, error });
-      }
-    }
+  const claimed = await deps.repos.outbox.claimDue(deps.clock.now(), o.leaseMs, o.batch);
+  const delivered = await Promise.all(claimed.map((message) => deliverOne(deps, transports, message, o)));
+  return delivered.filter(Boolean).length;
+}
+
+async function deliverOne(deps: OutboxDeps, transports: Transports, message: OutboxRow, o: typeof DEFAULTS & DeliveryOptions): Promise<boolean> {
+  if (message.expires_at !== null && deps.clock.now() >= message.expires_at) {
+    await deps.repos.outbox.settle(message, { status: "expired", error: "expired before it could be sent" });
+    return false;
   }
-  return delivered;
+  try {
+    await withinTime(send(deps, transports, message, o.devMode), o.sendTimeoutMs);
+    await deps.repos.outbox.settle(message, { status: "sent", at: deps.clock.now(), keepBody: o.devMode });
+    return true;
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    if (deps.clock.now() - message.created_at > o.giveUpAfterMs) {
+      await deps.repos.outbox.settle(message, { status: "failed", error });
+    } else {
+      const delay = Math.min(o.backoffMs * 2 ** (message.attempts - 1), o.maxBackoffMs);
+      await deps.repos.outbox.settle(message, { status: "pending", nextAttemptAt: deps.clock.now() + delay, error });
+    }
+    return false;
+  }
+}
+
+/** Fails after `ms` if `work` has not settled (it may still finish: a retry then sends the same message, under the same id). */
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function send(deps: OutboxDeps, transports: Transports, message: OutboxRow, devMode: boolean): Promise<void> {

@@ -128,6 +128,13 @@ export const settingDefinitions = {
     default: undefined,
     doc: "Let the OpenID providers call relying parties at private and loopback addresses (back-channel logout): for intranets and development. Off unless set, or in development mode, against server-side request forgery.",
   },
+  outboxMaxRetryDelay: {
+    flag: "--outbox-max-retry-delay <seconds>",
+    env: "TESSERA_OUTBOX_MAX_RETRY_DELAY",
+    schema: z.coerce.number().int().min(1).max(86_400),
+    default: 300,
+    doc: "Longest wait between two attempts at an e-mail or SMS that could not be sent (the waits double from 5 seconds up to this): how soon after an SMTP or SMS gateway outage ends every queued message has gone out.",
+  },
   smtpUrl: {
     flag: "--smtp-url <url>",
     env: "TESSERA_SMTP_URL",
