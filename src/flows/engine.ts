@@ -161,40 +161,47 @@ export async function submitStep<D extends object>(
   const refused = await step.gate?.(outside, input);
   if (refused) return { flow: before, outcome: { type: "reject", errors: refused } };
   const deps = { repos: services.store.repos, clock: services.clock, secrets: services.secrets };
-  const prepared: unknown = await step.prepare?.({ ...outside, deps }, input);
-
-  const result = await services.store
-    .transaction(async (repos) => {
-    // Again, under the row lock: another request may have moved the flow on meanwhile.
-    const row = await repos.flows.find(tenant.id, flowId);
-    const flow = checkLive(services, row && flowFromRow<D>(row));
-    checkSubmission(definition, flow, submission);
-    const ctx: StepContext<D> = { ...outside, flow, deps: { ...deps, repos } };
-    const outcome: StepOutcome<D> = await step.handle(ctx, input, prepared);
-    const updated = applyOutcome(flow, outcome, services.clock.now());
-    await repos.flows.update(flow.id, {
-      state: updated.state,
-      step: updated.step,
-      data: JSON.stringify(updated.data),
-      account_id: updated.accountId,
-      updated_at: updated.updatedAt,
-      expires_at: updated.expiresAt,
-    });
-    if (outcome.type !== "reject") {
-      await recordAuditBy(repos, services.clock, submission.by, {
-        tenantId: tenant.id,
-        type: `${definition.kind}.${step.name}`,
-        subject: updated.accountId,
-        data: { flow: flow.id, outcome: outcome.type, ...(outcome.type === "advance" ? { to: outcome.to } : {}), ...(outcome.type === "finish" ? { state: outcome.state } : {}) },
+  let prepared: unknown;
+  let result: { flow: Flow<D>; outcome: StepOutcome<D> };
+  try {
+    prepared = await step.prepare?.({ ...outside, deps }, input);
+    result = await services.store
+      .transaction(async (repos) => {
+      // Again, under the row lock: another request may have moved the flow on meanwhile.
+      const row = await repos.flows.find(tenant.id, flowId);
+      const flow = checkLive(services, row && flowFromRow<D>(row));
+      checkSubmission(definition, flow, submission);
+      const ctx: StepContext<D> = { ...outside, flow, deps: { ...deps, repos } };
+      const outcome: StepOutcome<D> = await step.handle(ctx, input, prepared);
+      const updated = applyOutcome(flow, outcome, services.clock.now());
+      await repos.flows.update(flow.id, {
+        state: updated.state,
+        step: updated.step,
+        data: JSON.stringify(updated.data),
+        account_id: updated.accountId,
+        updated_at: updated.updatedAt,
+        expires_at: updated.expiresAt,
       });
-    }
-    return { flow: updated, outcome };
-    })
-    .catch((err: unknown) => {
-      // Rolled back: the flow is as it was before the step.
-      if (err instanceof StepRejection) return { flow: before, outcome: { type: "reject" as const, errors: err.errors } };
-      throw err;
-    });
+      if (outcome.type !== "reject") {
+        await recordAuditBy(repos, services.clock, submission.by, {
+          tenantId: tenant.id,
+          type: `${definition.kind}.${step.name}`,
+          subject: updated.accountId,
+          data: { flow: flow.id, outcome: outcome.type, ...(outcome.type === "advance" ? { to: outcome.to } : {}), ...(outcome.type === "finish" ? { state: outcome.state } : {}) },
+        });
+      }
+      return { flow: updated, outcome };
+      })
+      .catch((err: unknown) => {
+        // Rolled back: the flow is as it was before the step.
+        if (err instanceof StepRejection) return { flow: before, outcome: { type: "reject" as const, errors: err.errors } };
+        throw err;
+      });
+  } catch (err) {
+    // No outcome: give back what the gate booked (best effort: with the store gone, it stays booked).
+    await step.withdraw?.(outside, input).catch(() => undefined);
+    throw err;
+  }
   await step.settle?.({ ...outside, flow: result.flow }, input, result.outcome, prepared);
   return result;
 }

@@ -146,6 +146,12 @@ export interface StepDefinition<D extends object, I = unknown, P = undefined> {
   handle(ctx: StepContext<D>, input: I, prepared: P): Promise<StepOutcome<D>>;
   /** Runs after the transaction has committed (the other half of `gate`; what `prepare` made and the outcome did not keep goes here). */
   settle?(ctx: Omit<StepContext<D>, "deps">, input: I, outcome: StepOutcome<D>, prepared: P): Promise<void>;
+  /**
+   * The step failed after its gate let it through and before it had an outcome (the
+   * password-hashing lanes overloaded, the database gone): what the gate booked is given back, as
+   * nothing was tried. Without it, a refusal for overload would count as a wrong password.
+   */
+  withdraw?(ctx: Omit<StepContext<D>, "deps">, input: I): Promise<void>;
 }
 
 // A registry holds steps of every input type; each step's handler only ever receives what its own

@@ -4,6 +4,7 @@ import { type AccountState } from "../../src/identity/accounts.ts";
 import { generateRecoveryCodes } from "../../src/identity/recovery-codes.ts";
 import { findSession, listSessions } from "../../src/identity/sessions.ts";
 import { beginTotpEnrolment, confirmTotpEnrolment } from "../../src/identity/totp.ts";
+import { hashingPool } from "../../src/identity/password/hashing-pool.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { lastCodeTo } from "../helpers/enrolment.ts";
 import { flowClient, member, PASSWORD } from "../helpers/flows.ts";
@@ -289,5 +290,40 @@ describe("login API, level 2", () => {
     await api.ok(flow.id, "second_factor", { method: "email", send: true });
     const code = await lastCodeTo(t, "jon@example.eus", "pro");
     expect((await api.ok(flow.id, "second_factor", { method: "email", code })).session!.level).toBe(2);
+  });
+});
+
+describe("login API under overload", () => {
+  it("answers 503 with Retry-After when the password hash would wait too long, and counts no failed attempt for it", async () => {
+    t = await testApp();
+    // Different people (parallel tries for one identifier would rightly wait for each other).
+    const people = Array.from({ length: 24 }, (_, i) => `person${i}@example.it`);
+    for (const p of people) await member(t, "national", { identifier: p, email: p, emailVerified: true });
+    const api = flowClient(t.app, "national");
+    // One sign-in first: the lanes learn how long a hash takes, which the limit is reckoned in.
+    await api.ok((await api.started({ kind: "login", level: 1 })).id, "identify", { identifier: people[0]!, password: PASSWORD });
+    const flows = await Promise.all(people.map(() => api.started({ kind: "login", level: 1 })));
+    hashingPool.limitWait(1);
+    let answers;
+    try {
+      answers = await Promise.all(
+        flows.map((flow, i) => t.app.inject({ method: "POST", url: `/t/national/api/flows/${flow.id}`, payload: { step: "identify", identifier: people[i], password: PASSWORD } })),
+      );
+    } finally {
+      hashingPool.limitWait(0);
+    }
+    const refused = answers.filter((a) => a.statusCode === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.statusCode !== 503).every((a) => a.statusCode === 200 && a.json<{ state: string }>().state === "complete")).toBe(true);
+    for (const a of refused) {
+      expect(a.headers["retry-after"]).toBe("1");
+      expect(a.json()).toMatchObject({ error: "temporarily_unavailable" });
+    }
+    // The refused were never tried: neither the address nor any identifier carries a failure.
+    const counters = await t.services.attempts.counters(["ip:national:127.0.0.1", ...people.map((p) => `id:national:${p}`)]);
+    expect(counters.map((c) => c?.failures ?? 0)).toEqual(Array(25).fill(0));
+    // And a refused sign-in can simply be sent again.
+    const i = answers.indexOf(refused[0]!);
+    expect(await api.ok(flows[i]!.id, "identify", { identifier: people[i]!, password: PASSWORD })).toMatchObject({ state: "complete" });
   });
 });

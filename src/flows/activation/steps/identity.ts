@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { findAccount } from "../../../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import { dayOf, isCalendarDate } from "../../../shared/i18n/dates.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { FieldIssue } from "../../../shared/errors.ts";
@@ -22,6 +22,11 @@ export function activationGate(attempts: AttemptStore, clockNow: () => number, f
     const reason = gate.reason === "account.delayed" ? "activation.delayed" : gate.reason;
     return [{ field, code: "locked", message: translator(ctx.locale)(reason, gate.params), params: gate.params }];
   };
+}
+
+/** What an activation step whose gate booked an attempt gives back when it ends with no outcome. */
+export function activationWithdraw(attempts: AttemptStore, clockNow: () => number) {
+  return (ctx: Omit<StepContext<ActivationData>, "deps">) => attemptWithdrawn(attempts, activationSubject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip), clockNow());
 }
 
 /**
@@ -66,6 +71,10 @@ export function checkIdentity(attempts: AttemptStore, clockNow: () => number): S
       const who = activationSubject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip);
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "activation.wrong_expiry")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
+    },
+
+    async withdraw(ctx, input) {
+      if (isCalendarDate(input.document_expiry_date)) await activationWithdraw(attempts, clockNow)(ctx);
     },
   };
 }

@@ -9,7 +9,7 @@ import { translator } from "../../../shared/i18n/translate.ts";
 import type { StepDefinition } from "../../flow.ts";
 import { newPasswordField, passwordIssues } from "../../password-fields.ts";
 import type { ActivationData } from "../data.ts";
-import { activationGate, activationSubject } from "./identity.ts";
+import { activationGate, activationSubject, activationWithdraw } from "./identity.ts";
 
 const Input = z.object({ password: z.string().max(256) });
 type Input = z.infer<typeof Input>;
@@ -83,5 +83,7 @@ export function choosePassword(outside: { attempts: AttemptStore; clockNow: () =
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_credentials")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else await attemptSucceeded(attempts, who, clockNow());
     },
+
+    withdraw: activationWithdraw(attempts, clockNow),
   };
 }

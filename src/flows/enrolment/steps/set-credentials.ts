@@ -1,7 +1,7 @@
 import { newPasswordField } from "../../password-fields.ts";
 import { z } from "zod";
 import { type Account, createAccount, findAccountByIdentifier } from "../../../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import { normalizeEmail } from "../../../identity/identifiers.ts";
 import { checkPasswordRules } from "../../../identity/password/rules.ts";
 import { checkNewPassword, setPassword } from "../../../identity/password/service.ts";
@@ -100,6 +100,14 @@ export function setCredentials(outside: CredentialsOutside): StepDefinition<Enro
       const wrongPassword = outcome.type === "reject" && outcome.errors.some((e) => e.code === "login.invalid_credentials");
       if (wrongPassword) await attemptFailed(outside.attempts, ctx.tenant.policy.lockout, who, outside.clockNow());
       else if (outcome.type !== "reject") await attemptSucceeded(outside.attempts, who, outside.clockNow());
+    },
+
+    async withdraw(ctx, input) {
+      if (!existing(input)) {
+        if (reachesTakenCheck(input)) await checks.settle(ctx, false);
+        return;
+      }
+      await attemptWithdrawn(outside.attempts, subject(ctx.tenant.id, input, ctx.by.ip), outside.clockNow());
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { stateBlock } from "../../../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import { normalizeIdentifier } from "../../../identity/identifiers.ts";
 import { relyingPartyOf } from "../../../identity/passkeys.ts";
 import { checkPassword, confirmPassword, type PasswordCheck } from "../../../identity/password-sign-in.ts";
@@ -88,6 +88,8 @@ export function identify(attempts: AttemptStore, clockNow: () => number): StepDe
       if (wrong) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else await attemptSucceeded(attempts, who, clockNow());
     },
+
+    withdraw: (ctx, input) => attemptWithdrawn(attempts, subject(ctx.tenant, input, ctx.by.ip), clockNow()),
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { findAccount } from "../../../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import { relyingPartyOf } from "../../../identity/passkeys.ts";
 import { verifyPassword } from "../../../identity/password/service.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
@@ -48,5 +48,7 @@ export function linkWithPassword(attempts: AttemptStore, clockNow: () => number)
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_credentials")) await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
+
+    withdraw: (ctx) => attemptWithdrawn(attempts, subject(ctx.tenant.id, ctx.flow.accountId!, ctx.by.ip), clockNow()),
   };
 }

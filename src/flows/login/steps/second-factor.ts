@@ -1,7 +1,7 @@
 import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import { z } from "zod";
 import { findAccount } from "../../../identity/accounts.ts";
-import { type AttemptStore, attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { type AttemptStore, attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import type { Method } from "../../../identity/levels.ts";
 import { maskContact } from "../../../identity/identifiers.ts";
 import { issueOtp, verifyOtp } from "../../../identity/otp.ts";
@@ -121,6 +121,11 @@ export function secondFactor(attempts: AttemptStore, clockNow: () => number): St
       if (outcome.type === "reject" && outcome.errors.some((e) => e.code === "invalid_code")) {
         await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
+    },
+
+    async withdraw(ctx, input) {
+      if (!GUESSABLE.has(input.method) || !ctx.flow.accountId) return;
+      await attemptWithdrawn(attempts, subject(ctx.tenant.id, ctx.flow.accountId, ctx.by.ip), clockNow());
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { findAccount, NO_ACCOUNT_ID } from "../../../identity/accounts.ts";
 import type { AttemptStore } from "../../../identity/brute-force.ts";
-import { attemptFailed, attemptSucceeded, beginAttempt } from "../../../identity/brute-force.ts";
+import { attemptFailed, attemptSucceeded, attemptWithdrawn, beginAttempt } from "../../../identity/brute-force.ts";
 import { verifySecurityAnswer } from "../../../identity/security-question.ts";
 import { translator } from "../../../shared/i18n/translate.ts";
 import type { StepDefinition } from "../../flow.ts";
@@ -55,5 +55,7 @@ export function answerQuestion(attempts: AttemptStore, clockNow: () => number): 
         await attemptFailed(attempts, ctx.tenant.policy.lockout, who, clockNow());
       } else if (outcome.type !== "reject") await attemptSucceeded(attempts, who, clockNow());
     },
+
+    withdraw: (ctx) => attemptWithdrawn(attempts, subject(ctx.tenant.id, ctx.flow.data.identifier ?? "", ctx.by.ip), clockNow()),
   };
 }
