@@ -15,7 +15,7 @@ import { redactQuery } from "./redact.ts";
 import { renderError } from "./render-error.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { devOutboxRoutes } from "./routes/dev-outbox.ts";
-import { healthRoutes } from "./routes/health.ts";
+import { healthRoutes, type Lifecycle } from "./routes/health.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { brokerRoutes } from "./routes/broker.ts";
 import { accountApiRoutes } from "./routes/account-api.ts";
@@ -113,7 +113,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const flows = flowRegistry(options);
   const oidc = oidcWeb(options, app.log, { privateNetwork: options.oidcPrivateNetwork ?? false });
-  await app.register(healthRoutes(options.store));
+  const lifecycle: Lifecycle = { stopping: false };
+  app.decorate("lifecycle", lifecycle);
+  await app.register(healthRoutes(options.store, lifecycle));
   await app.register(assetRoutes);
   await app.register(serverIndexRoutes(options.store));
   await app.register(adminApiRoutes(options, oidc.providers, options.adminToken), { prefix: "/admin/api" });

@@ -2,6 +2,7 @@ import type { Locale } from "../shared/i18n/locales.ts";
 import type { Translate } from "../shared/i18n/translate.ts";
 import type { FoundSession } from "../identity/sessions.ts";
 import type { Tenant } from "../tenants/tenant.ts";
+import type { Lifecycle } from "./routes/health.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -19,5 +20,7 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Development mode: pages carry a banner and the dev outbox is served. */
     devMode: boolean;
+    /** Set when the node starts shutting down: `/readyz` then answers 503 (routes/health.ts). */
+    lifecycle: Lifecycle;
   }
 }

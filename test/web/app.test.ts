@@ -24,6 +24,15 @@ describe("health and metrics", () => {
     expect((await t.app.inject("/healthz")).statusCode).toBe(200);
   });
 
+  it("answers /readyz 503 once the node is stopping, while it still serves", async () => {
+    t = await testApp();
+    t.app.lifecycle.stopping = true;
+    const stopping = await t.app.inject("/readyz");
+    expect(stopping.statusCode).toBe(503);
+    expect(stopping.json()).toMatchObject({ status: "stopping" });
+    expect((await t.app.inject("/t/national/")).statusCode).toBe(200);
+  });
+
   it("exposes Prometheus metrics per route template", async () => {
     t = await testApp();
     await t.app.inject("/t/national/");

@@ -23,11 +23,16 @@ export function startCommand(io: CliIo, _status: ExitStatus): Command {
     const stop = (signal: NodeJS.Signals) => {
       if (closing) return;
       closing = true;
-      server.app.log.info({ signal }, "shutting down");
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      server.app.log.info({ signal, drainSeconds: settings.shutdownDrain }, "shutting down");
+      // First out of the load balancer's rotation (/readyz 503, still serving), then closed:
+      // new connections refused, those in hand finished, then the store.
+      server.app.lifecycle.stopping = true;
+      new Promise((resolve) => setTimeout(resolve, settings.shutdownDrain * 1000))
+        .then(() => server.close())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);

@@ -128,6 +128,13 @@ export const settingDefinitions = {
     default: undefined,
     doc: "Let the OpenID providers call relying parties at private and loopback addresses (back-channel logout): for intranets and development. Off unless set, or in development mode, against server-side request forgery.",
   },
+  shutdownDrain: {
+    flag: "--shutdown-drain <seconds>",
+    env: "TESSERA_SHUTDOWN_DRAIN",
+    schema: z.coerce.number().min(0).max(300),
+    default: 0,
+    doc: "On SIGTERM, answer /readyz 503 for this many seconds while still serving, before closing: time for the load balancer's health checks to take the node out of rotation (more than their interval × failures). Requests in hand are always finished.",
+  },
   outboxMaxRetryDelay: {
     flag: "--outbox-max-retry-delay <seconds>",
     env: "TESSERA_OUTBOX_MAX_RETRY_DELAY",
