@@ -35,7 +35,7 @@ export async function wireDemoBroker(deps: IdentityDeps, publicUrl: string): Pro
   const metadataUrl = `${nationalUrl}/saml/metadata`;
   const spid = await findUpstream(deps, university, "tessera-spid");
   if (spid?.protocol !== "saml" || spid.metadataUrl !== metadataUrl) {
-    await putUpstream(deps, university, { id: "tessera-spid", protocol: "saml", scheme: "spid", displayName: "Tessera ID", metadataUrl }, BY);
+    await againWhileUnreachable(() => putUpstream(deps, university, { id: "tessera-spid", protocol: "saml", scheme: "spid", displayName: "Tessera ID", metadataUrl }, BY));
   }
 
   // The university as a relying party of national: a client whose secret only the upstream keeps.
@@ -52,5 +52,24 @@ export async function wireDemoBroker(deps: IdentityDeps, publicUrl: string): Pro
     (metadata) => providers.validateClient(national, metadata),
     BY,
   );
-  await putUpstream(deps, university, { id: "tessera-cie", protocol: "oidc", scheme: "cie", displayName: "Tessera ID (OpenID Connect)", issuer: nationalUrl, clientId: made.client.client_id, clientSecret: made.secret! }, BY);
+  await againWhileUnreachable(() =>
+    putUpstream(deps, university, { id: "tessera-cie", protocol: "oidc", scheme: "cie", displayName: "Tessera ID (OpenID Connect)", issuer: nationalUrl, clientId: made.client.client_id, clientSecret: made.secret! }, BY),
+  );
+}
+
+/**
+ * The public URL may lead through a load balancer that does not send requests to this node yet
+ * (its health checks take a moment to see a node that has just started, and this may be the
+ * only one): the fetches to itself are tried again, for up to a minute.
+ */
+async function againWhileUnreachable<T>(work: () => Promise<T>): Promise<T> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
