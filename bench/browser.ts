@@ -6,6 +6,7 @@
 import { createHash, createPrivateKey, randomBytes, sign } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 import { TOTP, Secret } from "otpauth";
+import type { Dispatcher } from "undici";
 import { SP_ENTITY, TRANSIENT } from "../test/helpers/saml.ts";
 import { identifierOf, PASSWORD, totpSecret } from "./identities.ts";
 import type { Hammer } from "./load.ts";
@@ -29,7 +30,11 @@ type Next<T> = { post: string; form: Record<string, string> } | { done: T };
 
 export class Browser {
   readonly #jar = new Map<string, string>();
-  constructor(readonly baseUrl: string) {}
+  /** `via`: connections of its own (an undici Agent), e.g. from a source address of its own. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly via?: Dispatcher,
+  ) {}
 
   get cookie(): string {
     return [...this.#jar].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -46,6 +51,7 @@ export class Browser {
         ...init.headers,
       },
       ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+      ...(this.via ? { dispatcher: this.via } : {}),
     });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(";");
@@ -147,7 +153,7 @@ export async function login(browser: Browser, n: number, level: 1 | 2): Promise<
  * authorization request, the sign-in page, the password (the consent, the first time), back with
  * a code, redeemed for tokens with PKCE.
  */
-export async function codeFlow(baseUrl: string, client: Client, n: number): Promise<{ id_token: string; access_token: string }> {
+export async function codeFlow(baseUrl: string, client: Client, n: number, browser = new Browser(baseUrl)): Promise<{ id_token: string; access_token: string }> {
   const issuer = `${baseUrl}/t/national`;
   const verifier = randomBytes(32).toString("base64url");
   const request = new URL(`${issuer}/oidc/auth`);
@@ -162,7 +168,6 @@ export async function codeFlow(baseUrl: string, client: Client, n: number): Prom
     state: randomBytes(8).toString("hex"),
     nonce: randomBytes(8).toString("hex"),
   }).toString();
-  const browser = new Browser(baseUrl);
   const code = await browser.walk(
     request.href,
     undefined,

@@ -113,8 +113,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const flows = flowRegistry(options);
   const oidc = oidcWeb(options, app.log, { privateNetwork: options.oidcPrivateNetwork ?? false });
-  const lifecycle: Lifecycle = { stopping: false };
+  const lifecycle: Lifecycle = { stopping: false, inFlight: 0 };
   app.decorate("lifecycle", lifecycle);
+  // Counted so that a shutdown knows when what it had in hand is done (cli/commands/start.ts);
+  // the response's close covers every end: sent, hijacked and sent, or the client gone.
+  app.addHook("onRequest", async (_request, reply) => {
+    lifecycle.inFlight++;
+    reply.raw.once("close", () => lifecycle.inFlight--);
+  });
   await app.register(healthRoutes(options.store, lifecycle));
   await app.register(assetRoutes);
   await app.register(serverIndexRoutes(options.store));

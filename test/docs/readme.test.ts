@@ -13,7 +13,8 @@ describe("README", () => {
     expect(firstCode).toBe("npm install && npm start\n");
     expect(readme.indexOf("npm test")).toBeLessThan(readme.indexOf("## What Tessera is"));
     expect(pkg.scripts.start).toBe("node bin/tessera.js start --demo");
-    expect(pkg.scripts.test).toBe("vitest run");
+    // Everything with vitest, then the resilience suite on its own (it restarts PostgreSQL and Redis).
+    expect(pkg.scripts.test).toBe("vitest run && npm run test:cluster");
   });
 
   it("documents every setting with its flag, environment variable and config key", () => {

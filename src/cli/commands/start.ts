@@ -3,6 +3,9 @@ import { startServer } from "../../server.ts";
 import type { CliIo, ExitStatus } from "../io.ts";
 import { settingsFrom, withSettingsOptions } from "../settings-options.ts";
 
+/** How long requests in hand get to finish once the node closes, before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export function startCommand(io: CliIo, _status: ExitStatus): Command {
   return withSettingsOptions(
     new Command("start")
@@ -28,7 +31,18 @@ export function startCommand(io: CliIo, _status: ExitStatus): Command {
       // new connections refused, those in hand finished, then the store.
       server.app.lifecycle.stopping = true;
       new Promise((resolve) => setTimeout(resolve, settings.shutdownDrain * 1000))
-        .then(() => server.close())
+        .then(() => {
+          // Once the requests in hand are answered (or after a grace), every connection left is
+          // cut: one whose request never finished arriving (a client gone mid-request) would
+          // otherwise hold the close until Node's header timeout, a minute on.
+          // Checked until the process exits: the server may still be taking requests while the
+          // outbox worker and the jobs stop before it.
+          const cutAt = Date.now() + SHUTDOWN_GRACE_MS;
+          setInterval(() => {
+            if (server.app.lifecycle.inFlight === 0 || Date.now() > cutAt) server.app.server.closeAllConnections();
+          }, 50).unref();
+          return server.close();
+        })
         .then(
           () => process.exit(0),
           () => process.exit(1),

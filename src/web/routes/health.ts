@@ -4,6 +4,8 @@ import type { Store } from "../../store/db.ts";
 /** Whether the node is on its way out (SIGTERM): it still serves, but asks not to be sent more. */
 export interface Lifecycle {
   stopping: boolean;
+  /** Requests being answered now (their response not yet finished or abandoned). */
+  inFlight: number;
 }
 
 /**

@@ -1,0 +1,314 @@
+/**
+ * People using Tessera through the proxy while parts of it fail: each journey (an enrolment
+ * through the JSON API, a level-2 sign-in, an OpenID Connect code flow, a SAML SSO) is retried as
+ * a person would retry it, until it succeeds or its deadline passes. A page that fails to load is
+ * loaded again; a form whose answer never came is not sent again blindly: the person starts the
+ * sign-in again, or, in an enrolment, reads where the request stands and goes on from there. What
+ * each attempt met is kept, for the figures in docs/operations.md.
+ */
+import { Buffer } from "node:buffer";
+import { Agent } from "undici";
+import { computeCodiceFiscale } from "../../src/identity/codice-fiscale.ts";
+import { Browser, type Client, codeFlow, login, samlSignIn, type ServiceProvider } from "../../bench/browser.ts";
+import { solveCaptcha } from "../helpers/captcha.ts";
+import { personalData } from "../helpers/enrolment.ts";
+import type { TestSmtpServer } from "../helpers/mail.ts";
+import type { TestSmsGateway } from "../helpers/sms-gateway.ts";
+import { sleep } from "./cluster.ts";
+
+export type Kind = "enrolment" | "login" | "oidc" | "saml";
+export const KINDS: Kind[] = ["enrolment", "login", "oidc", "saml"];
+
+export interface Setback {
+  at: number;
+  what: string;
+}
+
+export interface Journey {
+  kind: Kind;
+  /** The person's own address (127.1.x.y): per-address limits count each person, as on the Internet. */
+  address: string;
+  /** The person: an enrolment's e-mail address, or the identity number that signs in. */
+  who: string;
+  done: boolean;
+  attempts: number;
+  /** What went wrong on the way: when (ms since the epoch) and what (status and path, or the error). */
+  setbacks: Setback[];
+  /** What the journey ended with, for the checks afterwards. */
+  cookie?: string;
+  accessToken?: string;
+}
+
+/** Answers that say "not now, nothing done": a person reloads. */
+const TRANSIENT = new Set([502, 503, 504]);
+
+/** A browser that loads a page again when it could not be loaded (never a form it sent). */
+class PersonsBrowser extends Browser {
+  constructor(
+    baseUrl: string,
+    private readonly journey: Journey,
+    via: Agent,
+  ) {
+    super(baseUrl, via);
+  }
+
+  override async fetch(url: string, init: { form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await super.fetch(url, init);
+        if (init.form || !TRANSIENT.has(res.status) || attempt >= 40) return res;
+        this.journey.setbacks.push({ at: Date.now(), what: `${res.status} GET ${new URL(url).pathname}` });
+        await res.arrayBuffer();
+      } catch (err) {
+        this.journey.setbacks.push({ at: Date.now(), what: `${describe(err)} ${init.form ? "POST" : "GET"} ${new URL(url).pathname}` });
+        if (init.form || attempt >= 40) throw err;
+      }
+      await sleep(Math.min(2000, 100 * attempt));
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  return cause ?? (err instanceof Error ? err.message.split("\n")[0]!.slice(0, 120) : String(err));
+}
+
+export interface TrafficSetup {
+  proxyUrl: string;
+  smtp: TestSmtpServer;
+  sms: TestSmsGateway;
+  client: Client;
+  sp: ServiceProvider;
+  /** Identities that sign in (bench/identities.ts numbering, each with an authenticator app). */
+  identities: { from: number; count: number };
+  /** How long a person keeps trying before giving up: the journey is then lost. */
+  patienceMs: number;
+  runId: string;
+}
+
+/**
+ * Starts one journey every `everyMs`, the kinds in turn, until stopped; `stop` waits for those
+ * under way to end (done, or given up).
+ */
+export class Traffic {
+  readonly journeys: Journey[] = [];
+  private readonly underway = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private started = 0;
+  private nextIdentity = 0;
+
+  constructor(private readonly setup: TrafficSetup) {}
+
+  start(everyMs: number): void {
+    this.timer = setInterval(() => this.one(), everyMs);
+  }
+
+  /** `n` journeys at once, besides the steady ones: so that a node has some in hand when it is killed. */
+  burst(n: number): void {
+    for (let i = 0; i < n; i++) this.one();
+  }
+
+  private one(): void {
+    const kind = KINDS[this.started++ % KINDS.length]!;
+    const journey = this.begin(kind);
+    const p = this.run(journey).finally(() => this.underway.delete(p));
+    this.underway.add(p);
+  }
+
+  async stop(): Promise<Journey[]> {
+    clearInterval(this.timer);
+    await Promise.all([...this.underway]);
+    return this.journeys;
+  }
+
+  private begin(kind: Kind): Journey {
+    const who = kind === "enrolment" ? `person${this.started}.${this.setup.runId}@resilience.example` : String(this.setup.identities.from + (this.nextIdentity++ % this.setup.identities.count));
+    const n = this.journeys.length;
+    const journey: Journey = { kind, who, address: `127.1.${Math.floor(n / 250)}.${1 + (n % 250)}`, done: false, attempts: 0, setbacks: [] };
+    this.journeys.push(journey);
+    return journey;
+  }
+
+  private async run(journey: Journey): Promise<void> {
+    const deadline = Date.now() + this.setup.patienceMs;
+    const via = new Agent({ localAddress: journey.address });
+    const enrolment = journey.kind === "enrolment" ? new Enrolment(this.setup, journey, this.started, via) : undefined;
+    try {
+      while (Date.now() < deadline) {
+        journey.attempts++;
+        try {
+          await this.attempt(journey, enrolment, deadline, via);
+          journey.done = true;
+          return;
+        } catch (err) {
+          journey.setbacks.push({ at: Date.now(), what: describe(err) });
+          // A second factor's code is good once per 30-second period: a person trying again waits for the next.
+          await sleep(journey.kind === "login" ? 30_000 - (Date.now() % 30_000) + 200 : 1000);
+        }
+      }
+    } finally {
+      await via.close();
+    }
+  }
+
+  private async attempt(journey: Journey, enrolment: Enrolment | undefined, deadline: number, via: Agent): Promise<void> {
+    const { proxyUrl, client, sp } = this.setup;
+    const n = Number(journey.who);
+    const browser = new PersonsBrowser(proxyUrl, journey, via);
+    switch (journey.kind) {
+      case "enrolment":
+        return enrolment!.goOn(deadline);
+      case "login":
+        await login(browser, n, 2);
+        journey.cookie = browser.cookie;
+        return;
+      case "oidc":
+        journey.accessToken = (await codeFlow(proxyUrl, client, n, browser)).access_token;
+        return;
+      case "saml": {
+        const response = Buffer.from(await samlSignIn(browser, sp, n), "base64").toString("utf8");
+        if (!response.includes('StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"') || !response.includes("<saml:Assertion")) {
+          throw new Error(`SAML response without a successful assertion: ${response.slice(0, 200)}`);
+        }
+        return;
+      }
+    }
+  }
+}
+
+interface FlowView {
+  id: string;
+  state: string;
+  step: string | null;
+  fields: { name: string; challenge?: { algorithm: string; challenge: string; salt: string; signature: string; maxnumber: number } }[];
+}
+
+/**
+ * An identity request through the JSON API (seed 000's steps). The request lives on the server:
+ * after a failure the person reads where it stands and goes on from that step.
+ */
+class Enrolment {
+  private flowId: string | undefined;
+  private readonly mobile: string;
+  private readonly birthDate: string;
+
+  constructor(
+    private readonly setup: TrafficSetup,
+    private readonly journey: Journey,
+    n: number,
+    private readonly via: Agent,
+  ) {
+    this.mobile = `+39 34${String(n).padStart(8, "0")}`;
+    // A birth date of their own, so that each person's codice fiscale differs.
+    this.birthDate = `19${50 + (n % 50)}-${String(1 + (Math.floor(n / 50) % 12)).padStart(2, "0")}-${String(1 + (Math.floor(n / 600) % 28)).padStart(2, "0")}`;
+  }
+
+  private get email() {
+    return this.journey.who;
+  }
+
+  private async call(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: FlowView & { error?: string } }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${this.setup.proxyUrl}/t/national/api/flows${path}`, {
+          method,
+          headers: { accept: "application/json", ...(body ? { "content-type": "application/json" } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(20_000),
+          dispatcher: this.via,
+        });
+        const json = (await res.json().catch(() => ({}))) as FlowView & { error?: string };
+        if (!TRANSIENT.has(res.status)) return { status: res.status, json };
+        this.journey.setbacks.push({ at: Date.now(), what: `${res.status} ${method} /api/flows${path ? "/…" : ""}` });
+        // A refused creation or step did nothing: sending it again is safe.
+      } catch (err) {
+        this.journey.setbacks.push({ at: Date.now(), what: `${describe(err)} ${method} /api/flows${path ? "/…" : ""}` });
+        // The answer was lost: the step may or may not have been taken. Read the request again.
+        if (method === "POST") return { status: 0, json: {} as FlowView };
+      }
+      await sleep(Math.min(2000, 100 * attempt));
+    }
+  }
+
+  async goOn(deadline: number): Promise<void> {
+    let view: FlowView | undefined;
+    if (!this.flowId) {
+      const created = await this.call("POST", "", { kind: "enrolment" });
+      if (created.status !== 201) throw new Error(`enrolment not started: ${created.status} ${JSON.stringify(created.json)}`);
+      this.flowId = created.json.id;
+      view = created.json;
+    }
+    const path = `/${this.flowId}`;
+    while (Date.now() < deadline) {
+      if (!view) {
+        const read = await this.call("GET", path);
+        if (read.status !== 200) throw new Error(`enrolment ${read.status}: ${JSON.stringify(read.json)}`);
+        view = read.json;
+      }
+      if (view.state === "awaiting_proofing") return;
+      if (view.state !== "active" || !view.step) throw new Error(`enrolment ended as ${view.state}`);
+      const values = await this.answer(view, deadline);
+      const submitted = await this.call("POST", path, { step: view.step, ...values });
+      // 200: the next step. Lost answer (0), or the step already taken by the lost attempt (409): read it again.
+      if (submitted.status === 200) view = submitted.json;
+      else if (submitted.status === 0 || submitted.status === 409) view = undefined;
+      else throw new Error(`enrolment step ${view.step}: ${submitted.status} ${JSON.stringify((submitted.json as { errors?: unknown }).errors ?? submitted.json)}`);
+    }
+    throw new Error("enrolment not finished in time");
+  }
+
+  private async answer(view: FlowView, deadline: number): Promise<Record<string, unknown>> {
+    switch (view.step) {
+      case "method":
+        return { method: "in_person", point: "milano-duomo" };
+      case "credentials":
+        return {
+          email: this.email,
+          password: "Correct-Horse-42!",
+          privacy_consent: true,
+          marketing_consent: false,
+          captcha: await solveCaptcha(view.fields.find((f) => f.name === "captcha")!.challenge!),
+        };
+      case "email_confirmation":
+        return { code: await this.code(() => this.mailedCodes(), deadline) };
+      case "security":
+        return { question: "first_pet", answer: "Fido", mobile: this.mobile };
+      case "mobile_confirmation":
+        return { code: await this.code(() => this.textedCodes(), deadline) };
+      case "personal_data": {
+        const person = { givenName: personalData.given_name, familyName: personalData.family_name, birthDate: this.birthDate, sex: "F" as const, birthPlace: "F205" };
+        return { ...personalData, birth_date: this.birthDate, fiscal_code: computeCodiceFiscale(person) };
+      }
+      case "summary":
+        return { contract_accepted: true };
+      default:
+        throw new Error(`enrolment step ${view.step} not known to the test`);
+    }
+  }
+
+  private mailedCodes(): string[] {
+    return this.setup.smtp.messages
+      .filter((m) => [m.to ?? []].flat().some((to) => to.value.some((v) => v.address?.toLowerCase() === this.email)))
+      .map((m) => /\b(\d{6})\b/.exec(m.text ?? "")?.[1])
+      .filter((c): c is string => c !== undefined);
+  }
+
+  private textedCodes(): string[] {
+    const to = this.mobile.replace(/\s/g, "");
+    return this.setup.sms.received
+      .map((r) => JSON.parse(r.body) as { to: string; text: string })
+      .filter((m) => m.to === to)
+      .map((m) => /\b(\d{6})\b/.exec(m.text)?.[1])
+      .filter((c): c is string => c !== undefined);
+  }
+
+  /** The newest code sent, waiting for it as long as the outbox needs (an outage of the SMTP server or SMS gateway). */
+  private async code(codes: () => string[], deadline: number): Promise<string> {
+    while (Date.now() < deadline) {
+      const all = codes();
+      if (all.length > 0) return all.at(-1)!;
+      await sleep(250);
+    }
+    throw new Error("no code arrived");
+  }
+}
