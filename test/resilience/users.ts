@@ -7,6 +7,10 @@
  * each attempt met is kept, for the figures in docs/operations.md.
  */
 import { Buffer } from "node:buffer";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Agent } from "undici";
 import { computeCodiceFiscale } from "../../src/identity/codice-fiscale.ts";
 import { Browser, type Client, codeFlow, login, samlSignIn, type ServiceProvider } from "../../bench/browser.ts";
@@ -16,8 +20,8 @@ import type { TestSmtpServer } from "../helpers/mail.ts";
 import type { TestSmsGateway } from "../helpers/sms-gateway.ts";
 import { sleep } from "./cluster.ts";
 
-export type Kind = "enrolment" | "login" | "oidc" | "saml";
-export const KINDS: Kind[] = ["enrolment", "login", "oidc", "saml"];
+export type Kind = "enrolment" | "login" | "oidc" | "saml" | "certificate";
+export const KINDS: Kind[] = ["enrolment", "login", "oidc", "saml", "certificate"];
 
 export interface Setback {
   at: number;
@@ -37,6 +41,8 @@ export interface Journey {
   /** What the journey ended with, for the checks afterwards. */
   cookie?: string;
   accessToken?: string;
+  /** A certificate journey's certificate, by serial. */
+  serial?: string;
 }
 
 /** Answers that say "not now, nothing done": a person reloads. */
@@ -81,6 +87,8 @@ export interface TrafficSetup {
   sp: ServiceProvider;
   /** Identities that sign in (bench/identities.ts numbering, each with an authenticator app). */
   identities: { from: number; count: number };
+  /** The admin API's token: certificates are issued through it, as an organisation's desk software would. */
+  adminToken: string;
   /** How long a person keeps trying before giving up: the journey is then lost. */
   patienceMs: number;
   runId: string;
@@ -122,7 +130,12 @@ export class Traffic {
   }
 
   private begin(kind: Kind): Journey {
-    const who = kind === "enrolment" ? `person${this.started}.${this.setup.runId}@resilience.example` : String(this.setup.identities.from + (this.nextIdentity++ % this.setup.identities.count));
+    const who =
+      kind === "enrolment"
+        ? `person${this.started}.${this.setup.runId}@resilience.example`
+        : kind === "certificate"
+          ? `RESILIENCE ${this.setup.runId} ${this.started}`
+          : String(this.setup.identities.from + (this.nextIdentity++ % this.setup.identities.count));
     const n = this.journeys.length;
     const journey: Journey = { kind, who, address: `127.1.${Math.floor(n / 250)}.${1 + (n % 250)}`, done: false, attempts: 0, setbacks: [] };
     this.journeys.push(journey);
@@ -165,6 +178,8 @@ export class Traffic {
       case "oidc":
         journey.accessToken = (await codeFlow(proxyUrl, client, n, browser)).access_token;
         return;
+      case "certificate":
+        return certificateJourney(this.setup, journey, browser, via);
       case "saml": {
         const response = Buffer.from(await samlSignIn(browser, sp, n), "base64").toString("utf8");
         if (!response.includes('StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"') || !response.includes("<saml:Assertion")) {
@@ -174,6 +189,63 @@ export class Traffic {
       }
     }
   }
+}
+
+/**
+ * A certificate issued through the admin API for a new key (the CSR openssl makes), then its
+ * status asked of the OCSP responder, both through the proxy; openssl checks the response (signed
+ * by the tenant's responder, chaining to its root) and that it says "good". Issuance is not sent
+ * again after a lost answer: the next attempt is a new key and a new request, as the desk's
+ * software would make it.
+ */
+async function certificateJourney(setup: TrafficSetup, journey: Journey, browser: Browser, via: Agent): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "tessera-cert-"));
+  openssl(dir, ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-subj", "/CN=resilience", "-out", "req.pem"]);
+  const issue = await fetch(`${setup.proxyUrl}/admin/api/tenants/pro/pki/certificates`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${setup.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      profile: "qualified-signing",
+      csr: readFileSync(path.join(dir, "req.pem"), "utf8"),
+      subject: { country: "ES", common_name: journey.who, given_name: "Resilience", surname: "Profesional", serial_number: "IDCES-12345678Z", organization_name: "Resilience S.L.", organization_identifier: "VATES-B12345674" },
+    }),
+    signal: AbortSignal.timeout(20_000),
+    dispatcher: via,
+  });
+  if (issue.status !== 201) throw new Error(`issuance: ${issue.status} ${(await issue.text()).slice(0, 160)}`);
+  const issued = (await issue.json()) as { serial: string; certificate: string };
+  journey.serial = issued.serial;
+  writeFileSync(path.join(dir, "leaf.pem"), issued.certificate);
+  const chain = await browser.fetch(`${setup.proxyUrl}/t/pro/pki/chain.pem`);
+  if (chain.status !== 200) throw new Error(`chain: ${chain.status}`);
+  writeFileSync(path.join(dir, "chain.pem"), await chain.text());
+  openssl(dir, ["x509", "-in", "chain.pem", "-out", "issuing.pem"]);
+  openssl(dir, ["ocsp", "-issuer", "issuing.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der"]);
+  // A status request changes nothing: sent again whenever it is not answered.
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${setup.proxyUrl}/t/pro/pki/ocsp`, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: readFileSync(path.join(dir, "req.der")),
+      signal: AbortSignal.timeout(20_000),
+      dispatcher: via,
+    }).catch((err: unknown) => err as Error);
+    if (!(res instanceof Error) && res.status === 200) {
+      writeFileSync(path.join(dir, "resp.der"), Buffer.from(await res.arrayBuffer()));
+      break;
+    }
+    journey.setbacks.push({ at: Date.now(), what: `${res instanceof Error ? describe(res) : res.status} POST /t/pro/pki/ocsp` });
+    if (!(res instanceof Error)) await res.arrayBuffer();
+    if (attempt >= 40) throw new Error("OCSP responder not answering");
+    await sleep(Math.min(2000, 100 * attempt));
+  }
+  const verdict = openssl(dir, ["ocsp", "-reqin", "req.der", "-respin", "resp.der", "-issuer", "issuing.pem", "-cert", "leaf.pem", "-CAfile", "chain.pem"]);
+  if (!/leaf\.pem: good/.test(verdict)) throw new Error(`OCSP: ${verdict.trim()}`);
+}
+
+/** What the certificate journey runs openssl in: a directory of its own. */
+function openssl(dir: string, args: string[]): string {
+  return execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] }).toString();
 }
 
 interface FlowView {
@@ -220,7 +292,9 @@ class Enrolment {
         const json = (await res.json().catch(() => ({}))) as FlowView & { error?: string };
         if (!TRANSIENT.has(res.status)) return { status: res.status, json };
         this.journey.setbacks.push({ at: Date.now(), what: `${res.status} ${method} /api/flows${path ? "/…" : ""}` });
-        // A refused creation or step did nothing: sending it again is safe.
+        // 503 is a refusal before anything was done: sent again. 502 and 504 mean the node may
+        // have taken the step and not answered: read the request again instead.
+        if (method === "POST" && res.status !== 503) return { status: 0, json: {} as FlowView };
       } catch (err) {
         this.journey.setbacks.push({ at: Date.now(), what: `${describe(err)} ${method} /api/flows${path ? "/…" : ""}` });
         // The answer was lost: the step may or may not have been taken. Read the request again.
