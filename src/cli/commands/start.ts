@@ -32,11 +32,11 @@ export function startCommand(io: CliIo, _status: ExitStatus): Command {
       server.app.lifecycle.stopping = true;
       new Promise((resolve) => setTimeout(resolve, settings.shutdownDrain * 1000))
         .then(() => {
-          // Once the requests in hand are answered (or after a grace), every connection left is
+          // Whenever no request is in hand (or once the grace is over), the connections left are
           // cut: one whose request never finished arriving (a client gone mid-request) would
-          // otherwise hold the close until Node's header timeout, a minute on.
-          // Checked until the process exits: the server may still be taking requests while the
-          // outbox worker and the jobs stop before it.
+          // otherwise hold the close until Node's header timeout, a minute on. Checked until the
+          // process exits, as the server still takes requests while the outbox worker and the
+          // jobs stop before it.
           const cutAt = Date.now() + SHUTDOWN_GRACE_MS;
           setInterval(() => {
             if (server.app.lifecycle.inFlight === 0 || Date.now() > cutAt) server.app.server.closeAllConnections();
