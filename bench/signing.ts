@@ -15,9 +15,9 @@ import { Browser, REDIRECT_URI } from "./browser.ts";
 import { costed, hammer, type Load, type Measure, measured } from "./load.ts";
 import { cli, type Server, type Target } from "./server.ts";
 
-const DNI = "12345678Z";
-const PASSWORD = "Tessera-Demo-2026!";
-const MOBILE = "+34600000001";
+/** The demo's signer (Ane), her signing password and the mobile her codes go to. */
+export const DEMO_SIGNER = { dni: "12345678Z", password: "Tessera-Demo-2026!", mobile: "+34600000001" } as const;
+const { dni: DNI, password: PASSWORD, mobile: MOBILE } = DEMO_SIGNER;
 const ECDSA_SHA256 = "1.2.840.10045.4.3.2";
 
 /** The newest code sent to the demo signer's mobile, as the development outbox lists it (newest first). */
@@ -32,9 +32,18 @@ async function lastCode(baseUrl: string, after: number): Promise<string> {
 
 const sent = async (baseUrl: string) => ((await (await fetch(`${baseUrl}/t/pro/dev/outbox.json?to=${encodeURIComponent(MOBILE)}`)).json()) as unknown[]).length;
 
+/** Where the signer's SMS codes can be read: how many were sent so far, and the newest once more than `after` were. */
+export interface SignerCodes {
+  sent(): Promise<number>;
+  newest(after: number): Promise<string>;
+}
+
+/** The development outbox's list of what went to the signer's mobile. */
+const devOutboxCodes = (baseUrl: string): SignerCodes => ({ sent: () => sent(baseUrl), newest: (after) => lastCode(baseUrl, after) });
+
 /** The authorization code flow for the API (scope service), as the signer's browser goes through it. */
-async function accessToken(server: Server, client: { client_id: string; client_secret: string }, csc: string): Promise<string> {
-  const issuer = `${server.baseUrl}/t/pro`;
+export async function signerAccessToken(baseUrl: string, client: { client_id: string; client_secret: string }, csc: string, codes: SignerCodes, browser = new Browser(baseUrl)): Promise<string> {
+  const issuer = `${baseUrl}/t/pro`;
   const verifier = randomBytes(32).toString("base64url");
   const start = new URL(`${issuer}/oauth2/authorize`);
   start.search = new URLSearchParams({
@@ -47,7 +56,6 @@ async function accessToken(server: Server, client: { client_id: string; client_s
     code_challenge_method: "S256",
     state: randomBytes(8).toString("hex"),
   }).toString();
-  const browser = new Browser(server.baseUrl);
   let url = start.href;
   let form: Record<string, string> | undefined;
   for (let hops = 0; hops < 20; hops++) {
@@ -60,7 +68,7 @@ async function accessToken(server: Server, client: { client_id: string; client_s
       });
       return ((await res.json()) as { access_token: string }).access_token;
     }
-    const before = await sent(server.baseUrl);
+    const before = await codes.sent();
     const res = await browser.fetch(url, form ? { form } : {});
     form = undefined;
     const location = res.headers.get("location");
@@ -73,7 +81,7 @@ async function accessToken(server: Server, client: { client_id: string; client_s
     const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? "";
     if (path.endsWith("/login")) form = { identifier: DNI, password: PASSWORD, level: "2", return_to: new URL(url).searchParams.get("return_to") ?? "" };
     else if (/\/login\/[^/]+$/.test(path) && !/notice=login\.sms_sent/.test(url)) form = { csrf_token: csrf, step: "second_factor", method: "sms", send: "on" };
-    else if (/\/login\/[^/]+$/.test(path)) form = { csrf_token: csrf, step: "second_factor", method: "sms", code: await lastCode(server.baseUrl, before - 1) };
+    else if (/\/login\/[^/]+$/.test(path)) form = { csrf_token: csrf, step: "second_factor", method: "sms", code: await codes.newest(before - 1) };
     else if (/action="([^"]+\/consent)"/.test(html)) {
       url = new URL(/action="([^"]+\/consent)"/.exec(html)![1]!, url).href;
       form = { csrf_token: csrf, decision: "allow" };
@@ -87,7 +95,7 @@ async function accessToken(server: Server, client: { client_id: string; client_s
 export async function measureSigning(target: Target, server: Server, options: { connections: number; p256: number }): Promise<Measure[]> {
   const csc = `${server.baseUrl}/t/pro/csc/v2`;
   const client = JSON.parse(await cli(target, ["client", "create", "--tenant", "pro", "--json", "--name", "Bench signer", "--redirect-uri", REDIRECT_URI, "--resource", csc])) as { client_id: string; client_secret: string };
-  const token = await accessToken(server, client, csc);
+  const token = await signerAccessToken(server.baseUrl, client, csc, devOutboxCodes(server.baseUrl));
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const call = async (path: string, body: object) => fetch(`${csc}/${path}`, { method: "POST", headers, body: JSON.stringify(body) });
   const credentialID = ((await (await call("credentials/list", {})).json()) as { credentialIDs: string[] }).credentialIDs[0]!;

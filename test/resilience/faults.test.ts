@@ -17,7 +17,8 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addIdentities } from "../../bench/identities.ts";
-import { REDIRECT_URI } from "../../bench/browser.ts";
+import { Browser, REDIRECT_URI } from "../../bench/browser.ts";
+import { DEMO_SIGNER, signerAccessToken } from "../../bench/signing.ts";
 import { newKeyPair, spMetadata } from "../helpers/saml.ts";
 import { freshPgSchemaUrl, pgUrl } from "../helpers/stores.ts";
 import { ADMIN_TOKEN, Cluster, sleep, startPostgres, startRedis, status, stopPostgres, stopRedis, until } from "./cluster.ts";
@@ -98,6 +99,34 @@ describe.skipIf(!pgUrl || !haproxy)("three nodes behind HAProxy, under faults", 
     writeFileSync(metadata, spMetadata({ certificateBase64: keys.certificateBase64 }));
     expect((await cluster.tessera(["sp", "add", "--tenant", "national", "--metadata", metadata])).code).toBe(0);
 
+    // The demo signer's signing application: a client of the CSC API, her token (her sign-in's SMS
+    // codes read where the gateway received them), her credential and its certificate.
+    const csc = `${cluster.proxyUrl}/t/pro/csc/v2`;
+    const made = await cluster.tessera(["client", "create", "--tenant", "pro", "--json", "--name", "Resilience signer", "--redirect-uri", REDIRECT_URI, "--resource", csc]);
+    expect(made.code, made.stderr).toBe(0);
+    let used = 0;
+    const texted = () => cluster.sms.received.map((r) => JSON.parse(r.body) as { to: string; text: string }).filter((m) => m.to === DEMO_SIGNER.mobile);
+    const accessToken = await signerAccessToken(
+      cluster.proxyUrl,
+      JSON.parse(made.stdout) as { client_id: string; client_secret: string },
+      csc,
+      {
+        sent: async () => texted().length,
+        // Sent by the outbox a moment after the page asked for it: a code not used yet is awaited.
+        async newest(after) {
+          const seen = Math.max(after, used);
+          await until("the signer's code", () => texted().length > seen);
+          used = texted().length;
+          return /\b(\d{6})\b/.exec(texted().at(-1)!.text)![1]!;
+        },
+      },
+      new Browser(cluster.proxyUrl),
+    );
+    const cscCall = async (method: string, body: object) =>
+      (await (await fetch(`${csc}/${method}`, { method: "POST", headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" }, body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+    const credentialID = ((await cscCall("credentials/list", {})).credentialIDs as string[])[0]!;
+    const certificateDer = Buffer.from(((await cscCall("credentials/info", { credentialID, certificates: "single" })).cert as { certificates: string[] }).certificates[0]!, "base64");
+
     traffic = new Traffic({
       proxyUrl: cluster.proxyUrl,
       smtp: cluster.smtp,
@@ -106,6 +135,7 @@ describe.skipIf(!pgUrl || !haproxy)("three nodes behind HAProxy, under faults", 
       sp: { privateKeyPem: keys.privateKeyPem, sso: `${cluster.proxyUrl}/t/national/saml/sso` },
       identities: IDENTITIES,
       adminToken: ADMIN_TOKEN,
+      signer: { csc, accessToken, credentialID, certificateDer, mobile: DEMO_SIGNER.mobile, password: DEMO_SIGNER.password },
       patienceMs: OUTAGE_MS + 150_000,
       runId: randomBytes(3).toString("hex"),
     });
@@ -186,6 +216,8 @@ describe.skipIf(!pgUrl || !haproxy)("three nodes behind HAProxy, under faults", 
     console.log(text);
     if (process.env.TESSERA_CLUSTER_REPORT) writeFileSync(process.env.TESSERA_CLUSTER_REPORT, text);
 
+    // Signing went on through the faults (each session's signatures checked by openssl as it ended).
+    expect(journeys.filter((j) => j.kind === "signature" && j.done).length).toBeGreaterThan(0);
     // Nothing lost.
     expect(journeys.filter((j) => !j.done).map((j) => `${j.kind} ${j.who}: ${[...new Set(j.setbacks.map((b) => b.what))].join("; ")}`)).toEqual([]);
     expect(report.outbox).toEqual({ sent: report.outbox.sent });

@@ -8,6 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,8 +21,10 @@ import type { TestSmtpServer } from "../helpers/mail.ts";
 import type { TestSmsGateway } from "../helpers/sms-gateway.ts";
 import { sleep } from "./cluster.ts";
 
-export type Kind = "enrolment" | "login" | "oidc" | "saml" | "certificate";
-export const KINDS: Kind[] = ["enrolment", "login", "oidc", "saml", "certificate"];
+export type Kind = "enrolment" | "login" | "oidc" | "saml" | "certificate" | "signature";
+/** Started in turn at the steady rate; signatures go on their own (a signer gets a code a minute). */
+const STEADY: Kind[] = ["enrolment", "login", "oidc", "saml", "certificate"];
+export const KINDS: Kind[] = [...STEADY, "signature"];
 
 export interface Setback {
   at: number;
@@ -43,6 +46,8 @@ export interface Journey {
   accessToken?: string;
   /** A certificate journey's certificate, by serial. */
   serial?: string;
+  /** A signature journey's signatures, each checked by openssl. */
+  signatures?: number;
 }
 
 /** Answers that say "not now, nothing done": a person reloads. */
@@ -89,6 +94,8 @@ export interface TrafficSetup {
   identities: { from: number; count: number };
   /** The admin API's token: certificates are issued through it, as an organisation's desk software would. */
   adminToken: string;
+  /** The demo signer's access to the CSC API, and the certificate her signatures are checked against. */
+  signer: { csc: string; accessToken: string; credentialID: string; certificateDer: Buffer; mobile: string; password: string };
   /** How long a person keeps trying before giving up: the journey is then lost. */
   patienceMs: number;
   runId: string;
@@ -109,6 +116,18 @@ export class Traffic {
 
   start(everyMs: number): void {
     this.timer = setInterval(() => this.one(), everyMs);
+    // A signing session every 15 s or so, as long as the traffic runs: the signer's codes are
+    // limited per hour (the tenant's signing.codesPerHour), and back-to-back sessions would use
+    // them up within the run.
+    const signing = async () => {
+      while (this.timer) {
+        const started = Date.now();
+        await this.run(this.begin("signature"));
+        while (this.timer && Date.now() - started < 15_000) await sleep(250);
+      }
+    };
+    const p = signing().finally(() => this.underway.delete(p));
+    this.underway.add(p);
   }
 
   /** `n` journeys at once, besides the steady ones: so that a node has some in hand when it is killed. */
@@ -117,7 +136,7 @@ export class Traffic {
   }
 
   private one(): void {
-    const kind = KINDS[this.started++ % KINDS.length]!;
+    const kind = STEADY[this.started++ % STEADY.length]!;
     const journey = this.begin(kind);
     const p = this.run(journey).finally(() => this.underway.delete(p));
     this.underway.add(p);
@@ -125,6 +144,7 @@ export class Traffic {
 
   async stop(): Promise<Journey[]> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await Promise.all([...this.underway]);
     return this.journeys;
   }
@@ -135,6 +155,8 @@ export class Traffic {
         ? `person${this.started}.${this.setup.runId}@resilience.example`
         : kind === "certificate"
           ? `RESILIENCE ${this.setup.runId} ${this.started}`
+          : kind === "signature"
+            ? `signature ${this.journeys.length}`
           : String(this.setup.identities.from + (this.nextIdentity++ % this.setup.identities.count));
     const n = this.journeys.length;
     const journey: Journey = { kind, who, address: `127.1.${Math.floor(n / 250)}.${1 + (n % 250)}`, done: false, attempts: 0, setbacks: [] };
@@ -180,6 +202,8 @@ export class Traffic {
         return;
       case "certificate":
         return certificateJourney(this.setup, journey, browser, via);
+      case "signature":
+        return signatureJourney(this.setup, journey, via);
       case "saml": {
         const response = Buffer.from(await samlSignIn(browser, sp, n), "base64").toString("utf8");
         if (!response.includes('StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"') || !response.includes("<saml:Assertion")) {
@@ -241,6 +265,58 @@ async function certificateJourney(setup: TrafficSetup, journey: Journey, browser
   }
   const verdict = openssl(dir, ["ocsp", "-reqin", "req.der", "-respin", "resp.der", "-issuer", "issuing.pem", "-cert", "leaf.pem", "-CAfile", "chain.pem"]);
   if (!/leaf\.pem: good/.test(verdict)) throw new Error(`OCSP: ${verdict.trim()}`);
+}
+
+/**
+ * A signing session through the CSC API v2 as a signing application runs it for the demo signer:
+ * a one-time code sent to her mobile (at most one a minute: asked again until due), three hashes
+ * authorised with her signing password and the code (one SAD), the three signed in one signHash;
+ * openssl checks each signature with her certificate's key. A lost answer is not sent again: the
+ * SAD may be spent; the next attempt is a new session.
+ */
+async function signatureJourney(setup: TrafficSetup, journey: Journey, via: Agent): Promise<void> {
+  const { signer } = setup;
+  const call = async (method: string, body: object) => {
+    const res = await fetch(`${signer.csc}/${method}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${signer.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+      dispatcher: via,
+    });
+    return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+  };
+  const texted = () => setup.sms.received.map((r) => JSON.parse(r.body) as { to: string; text: string }).filter((m) => m.to === signer.mobile);
+  const before = texted().length;
+  for (let attempt = 1; ; attempt++) {
+    const sent = await call("credentials/sendOTP", { credentialID: signer.credentialID });
+    if (sent.status === 204) break;
+    // Too soon after the last code, or not now: asked again, for a while.
+    if ((sent.status !== 429 && !TRANSIENT.has(sent.status)) || attempt > 45) throw new Error(`sendOTP: ${sent.status} ${JSON.stringify(sent.json)}`);
+    await sleep(2000);
+  }
+  let otp: string | undefined;
+  for (let end = Date.now() + setup.patienceMs; !otp && Date.now() < end; await sleep(250)) {
+    const codes = texted().slice(before);
+    otp = codes.length > 0 ? /\b(\d{6})\b/.exec(codes.at(-1)!.text)?.[1] : undefined;
+  }
+  if (!otp) throw new Error("no signing code arrived");
+  const hashes = Array.from({ length: 3 }, () => randomBytes(32).toString("base64"));
+  const authorized = await call("credentials/authorize", { credentialID: signer.credentialID, numSignatures: hashes.length, hashes, authData: [{ id: "PIN", value: signer.password }, { id: "OTP", value: otp }] });
+  if (authorized.status !== 200) throw new Error(`authorize: ${authorized.status} ${JSON.stringify(authorized.json)}`);
+  const signed = await call("signatures/signHash", { credentialID: signer.credentialID, SAD: authorized.json.SAD, hashes, signAlgo: "1.2.840.10045.4.3.2" });
+  if (signed.status !== 200) throw new Error(`signHash: ${signed.status} ${JSON.stringify(signed.json)}`);
+  const signatures = signed.json.signatures as string[];
+  const dir = mkdtempSync(path.join(tmpdir(), "tessera-sig-"));
+  writeFileSync(path.join(dir, "cert.der"), signer.certificateDer);
+  openssl(dir, ["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"]);
+  hashes.forEach((hash, i) => {
+    writeFileSync(path.join(dir, `${i}.bin`), Buffer.from(hash, "base64"));
+    writeFileSync(path.join(dir, `${i}.sig`), Buffer.from(signatures[i] ?? "", "base64"));
+    const verdict = openssl(dir, ["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-in", `${i}.bin`, "-sigfile", `${i}.sig`]);
+    if (!verdict.includes("Signature Verified Successfully")) throw new Error(`signature ${i}: ${verdict.trim()}`);
+  });
+  journey.signatures = signatures.length;
 }
 
 /** What the certificate journey runs openssl in: a directory of its own. */
