@@ -105,7 +105,7 @@ describe.skipIf(!pgUrl || !haproxy)("three nodes behind HAProxy, under faults", 
     const made = await cluster.tessera(["client", "create", "--tenant", "pro", "--json", "--name", "Resilience signer", "--redirect-uri", REDIRECT_URI, "--resource", csc]);
     expect(made.code, made.stderr).toBe(0);
     let used = 0;
-    const texted = () => cluster.sms.received.map((r) => JSON.parse(r.body) as { to: string; text: string }).filter((m) => m.to === DEMO_SIGNER.mobile);
+    const texted = () => cluster.sms.textsTo(DEMO_SIGNER.mobile);
     const accessToken = await signerAccessToken(
       cluster.proxyUrl,
       JSON.parse(made.stdout) as { client_id: string; client_secret: string },
@@ -117,7 +117,7 @@ describe.skipIf(!pgUrl || !haproxy)("three nodes behind HAProxy, under faults", 
           const seen = Math.max(after, used);
           await until("the signer's code", () => texted().length > seen);
           used = texted().length;
-          return /\b(\d{6})\b/.exec(texted().at(-1)!.text)![1]!;
+          return /\b(\d{6})\b/.exec(texted().at(-1)!)![1]!;
         },
       },
       new Browser(cluster.proxyUrl),

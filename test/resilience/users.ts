@@ -286,7 +286,7 @@ async function signatureJourney(setup: TrafficSetup, journey: Journey, via: Agen
     });
     return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
-  const texted = () => setup.sms.received.map((r) => JSON.parse(r.body) as { to: string; text: string }).filter((m) => m.to === signer.mobile);
+  const texted = () => setup.sms.textsTo(signer.mobile);
   const before = texted().length;
   for (let attempt = 1; ; attempt++) {
     const sent = await call("credentials/sendOTP", { credentialID: signer.credentialID });
@@ -298,7 +298,7 @@ async function signatureJourney(setup: TrafficSetup, journey: Journey, via: Agen
   let otp: string | undefined;
   for (let end = Date.now() + setup.patienceMs; !otp && Date.now() < end; await sleep(250)) {
     const codes = texted().slice(before);
-    otp = codes.length > 0 ? /\b(\d{6})\b/.exec(codes.at(-1)!.text)?.[1] : undefined;
+    otp = codes.length > 0 ? /\b(\d{6})\b/.exec(codes.at(-1)!)?.[1] : undefined;
   }
   if (!otp) throw new Error("no signing code arrived");
   const hashes = Array.from({ length: 3 }, () => randomBytes(32).toString("base64"));
@@ -445,10 +445,9 @@ class Enrolment {
 
   private textedCodes(): string[] {
     const to = this.mobile.replace(/\s/g, "");
-    return this.setup.sms.received
-      .map((r) => JSON.parse(r.body) as { to: string; text: string })
-      .filter((m) => m.to === to)
-      .map((m) => /\b(\d{6})\b/.exec(m.text)?.[1])
+    return this.setup.sms
+      .textsTo(to)
+      .map((text) => /\b(\d{6})\b/.exec(text)?.[1])
       .filter((c): c is string => c !== undefined);
   }
 
